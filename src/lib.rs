@@ -1,5 +1,11 @@
 //! autograder: grades physics and data-science homework from a YAML spec.
+//!
+//! The flow is spec → assignment (files) → sandbox (runs student code) → grading (host verdicts)
+//! → report (what a student sees). See ARCHITECTURE.md.
+pub mod assignment;
 pub mod datum;
+pub mod grading;
 pub mod metrics;
-pub mod spec;
+pub mod report;
 pub mod sandbox;
+pub mod spec;

@@ -1,1 +1,165 @@
-fn main(){}
+//! The `autograder` command line: `grade`, `validate` and `setup`. Parses arguments, calls the
+//! library, prints results and maps outcomes to the documented exit codes.
+
+use anyhow::Context;
+use autograder::assignment::Assignment;
+use autograder::grading;
+use autograder::report;
+use autograder::sandbox::wasm::WasmSandbox;
+use chrono::{DateTime, FixedOffset};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit codes (documented in README.md).
+const EXIT_PASSED: u8 = 0;
+const EXIT_BELOW_PASSING: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_INCOMPLETE: u8 = 3;
+
+#[derive(Parser)]
+#[command(name = "autograder", version, about = "Grades physics and data-science homework from a YAML spec")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Grade one submission folder and print the report a student would see.
+    Grade {
+        /// The assignment folder (holding spec.yaml) or a spec file.
+        assignment: PathBuf,
+        /// The submission folder (a student's repository checkout).
+        submission: PathBuf,
+        /// Show what a student would see at this time (RFC 3339); default: now.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// What to print on standard output.
+        #[arg(long, value_enum, default_value_t = Format::Markdown)]
+        format: Format,
+        /// Also write the JSON result to this file.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Tests run at once (default: the number of CPUs).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+    },
+    /// Check assignment specs and their private files; prints file:line:column for each problem.
+    Validate {
+        #[arg(required = true)]
+        assignments: Vec<PathBuf>,
+    },
+    /// Fetch and build the Python runtime now (the first `grade` does this when it is missing).
+    Setup,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Markdown,
+    Json,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AUTOGRADER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate { assignments } => validate(&assignments),
+        Command::Setup => match autograder::sandbox::runtime::ensure_component() {
+            Ok(path) => {
+                println!("Python runtime ready: {}", path.display());
+                ExitCode::from(EXIT_PASSED)
+            }
+            Err(e) => {
+                eprintln!("autograder: setting up the Python runtime failed: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+        Command::Grade { assignment, submission, as_of, format, json, jobs } => {
+            match grade(assignment, submission, as_of, format, json, jobs) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("autograder: {e:#}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
+    }
+}
+
+fn validate(paths: &[PathBuf]) -> ExitCode {
+    let mut bad = false;
+    for path in paths {
+        match Assignment::load(path) {
+            Ok(a) => println!(
+                "{}: ok ({} tests, {} points)",
+                a.spec_path.display(),
+                a.parsed.spec.tests.len(),
+                report::pts(a.parsed.spec.tests.iter().map(|t| t.common().points).sum())
+            ),
+            Err(errors) => {
+                bad = true;
+                for e in errors {
+                    eprintln!("{e}");
+                }
+            }
+        }
+    }
+    ExitCode::from(if bad { EXIT_USAGE } else { EXIT_PASSED })
+}
+
+fn grade(
+    assignment: PathBuf,
+    submission: PathBuf,
+    as_of: Option<String>,
+    format: Format,
+    json: Option<PathBuf>,
+    jobs: Option<usize>,
+) -> anyhow::Result<u8> {
+    let as_of: DateTime<FixedOffset> = match as_of {
+        Some(t) => DateTime::parse_from_rfc3339(&t)
+            .with_context(|| format!("--as-of `{t}` is not an RFC 3339 time (e.g. 2026-10-16T09:00:00Z)"))?,
+        None => chrono::Utc::now().fixed_offset(),
+    };
+    let assignment = match Assignment::load(&assignment) {
+        Ok(a) => Arc::new(a),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            return Ok(EXIT_USAGE);
+        }
+    };
+    if !submission.is_dir() {
+        anyhow::bail!("the submission `{}` is not a folder", submission.display());
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let work = tempfile::Builder::new().prefix("autograder-").tempdir()?;
+    let result = runtime.block_on(async {
+        let sandbox = Arc::new(WasmSandbox::new(work.path().to_path_buf())?);
+        anyhow::Ok(grading::grade(assignment.clone(), &submission, sandbox, jobs).await)
+    })?;
+    let report = report::build(&result, assignment.parsed.due, as_of);
+    let json_text = serde_json::to_string_pretty(&report)?;
+    if let Some(path) = json {
+        std::fs::write(&path, &json_text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    match format {
+        Format::Markdown => print!("{}", report::markdown(&report)),
+        Format::Json => println!("{json_text}"),
+    }
+    Ok(if report.incomplete {
+        EXIT_INCOMPLETE
+    } else if report.passed {
+        EXIT_PASSED
+    } else {
+        EXIT_BELOW_PASSING
+    })
+}

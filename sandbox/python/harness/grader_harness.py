@@ -91,6 +91,23 @@ import unittest
 import warnings
 import zlib
 
+# Further modules, imported by name so that one missing from this CPython build does not stop
+# the build; OPTIONAL_MODULES_LOADED lists those that made it into the snapshot.
+_OPTIONAL = (
+    "pkgutil linecache tokenize inspect dis ast codecs locale secrets uuid html html.parser "
+    "xml.etree.ElementTree xml.dom.minidom gzip bz2 lzma zipfile tarfile pickle shutil tempfile "
+    "queue threading weakref doctest unittest.mock contextvars graphlib cProfile profile pstats "
+    "timeit sched email.message urllib.parse unicodedata stringprep encodings.idna encodings.utf_16 "
+    "encodings.latin_1 encodings.ascii encodings.utf_32 selectors sqlite3 ctypes"
+).split()
+OPTIONAL_MODULES_LOADED = []
+for _name in _OPTIONAL:
+    try:
+        importlib.import_module(_name)
+        OPTIONAL_MODULES_LOADED.append(_name)
+    except Exception:  # noqa: BLE001 - absent from this build
+        pass
+
 import wit_world
 
 # Private references taken before any student code runs, so that a
@@ -184,7 +201,8 @@ def _exit_code(code):
 def _prepare(request):
     for entry in reversed(request.get("path", [])):
         sys.path.insert(0, entry)
-    importlib.invalidate_caches()
+    # Folders that did not exist when the snapshot was taken may be cached as absent.
+    sys.path_importer_cache.clear()
     cwd = request.get("cwd")
     if cwd:
         os.chdir(cwd)

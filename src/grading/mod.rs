@@ -1,0 +1,162 @@
+//! Grades a submission against an assignment: builds one sandbox request per test, runs them
+//! (in parallel up to a limit), and scores each on the host with `score`.
+
+pub mod compare;
+pub mod score;
+
+use crate::assignment::Assignment;
+use crate::sandbox::wasm::WasmSandbox;
+use crate::sandbox::{Call, RunOutcome, RunRequest};
+use crate::spec::{Runtime, TestSpec, Visibility};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Passed,
+    Failed,
+    /// The student's code failed: crashed, raised, hit a limit, or could not be imported.
+    Error,
+    /// The student's code ran out of time (wall clock or CPU).
+    Timeout,
+    /// The grader failed; never scored as the student's zero.
+    GraderError,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MetricValue {
+    pub name: String,
+    #[serde(serialize_with = "finite_or_string")]
+    pub value: f64,
+}
+
+fn finite_or_string<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_finite() { s.serialize_f64(*v) } else { s.serialize_str(&v.to_string()) }
+}
+
+/// The host's verdict on one test, before visibility rules are applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestResult {
+    pub name: String,
+    pub kind: String,
+    pub visibility: Visibility,
+    pub points: f64,
+    pub max_points: f64,
+    pub status: Status,
+    pub duration_ms: u64,
+    /// Ran next to the student's code (not tamper-proof).
+    pub in_process: bool,
+    /// The run saw hidden inputs, so its output is never shown.
+    pub hidden_inputs: bool,
+    pub feedback: Vec<String>,
+    pub output: Option<String>,
+    pub metric: Option<MetricValue>,
+    /// For the instructor's logs; never shown to students.
+    pub grader_error: Option<String>,
+}
+
+/// Everything the grader concluded about one submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeResult {
+    pub assignment: String,
+    pub title: String,
+    pub spec_version: String,
+    pub passing_mark: f64,
+    pub tests: Vec<TestResult>,
+}
+
+impl GradeResult {
+    /// Earned and maximum points over every test, hidden ones included, grader errors left out.
+    pub fn totals(&self) -> (f64, f64) {
+        let counted = self.tests.iter().filter(|t| t.status != Status::GraderError);
+        counted.fold((0.0, 0.0), |(e, m), t| (e + t.points, m + t.max_points))
+    }
+    pub fn incomplete(&self) -> bool {
+        self.tests.iter().any(|t| t.status == Status::GraderError)
+    }
+    pub fn passed(&self) -> bool {
+        let (earned, max) = self.totals();
+        max == 0.0 || earned / max * 100.0 + 1e-9 >= self.passing_mark
+    }
+}
+
+/// Builds the sandbox request for one test.
+fn request(assignment: &Assignment, index: usize, submission: &Path) -> RunRequest {
+    let parsed = &assignment.parsed;
+    let sandbox = &parsed.spec.sandbox;
+    let data = &assignment.data[index];
+    let mut collect = Vec::new();
+    let mut stdin = Vec::new();
+    let program = |run: &crate::spec::RunSpec| match sandbox.runtime {
+        Runtime::Python => Call::Program { script: run.script.clone(), module: run.module.clone(), args: run.args.clone() },
+        Runtime::Wasm => Call::WasmProgram { path: sandbox.program.clone().unwrap_or_default(), args: run.args.clone() },
+    };
+    let call = match &parsed.spec.tests[index] {
+        TestSpec::Output(t) => {
+            stdin = t.run.stdin.clone().unwrap_or_default().into_bytes();
+            collect.extend(t.output_file.clone());
+            program(&t.run)
+        }
+        TestSpec::Metric(t) => {
+            stdin = t.run.stdin.clone().unwrap_or_default().into_bytes();
+            collect.push(t.predictions.file.clone());
+            program(&t.run)
+        }
+        TestSpec::Function(t) => Call::Functions {
+            module: t.module.clone(),
+            function: t.function.clone(),
+            cases: data.cases.iter().map(|c| (c.args.clone(), c.kwargs.clone())).collect(),
+        },
+        TestSpec::InProcess(_) => {
+            let (filename, source) = data.test_source.clone().unwrap_or_default();
+            Call::Tests { source, filename }
+        }
+    };
+    RunRequest {
+        submission: submission.to_path_buf(),
+        inputs: data.inputs.clone(),
+        call,
+        stdin,
+        env: sandbox.env.clone(),
+        limits: parsed.limits,
+        collect,
+    }
+}
+
+/// Grades `submission` (a folder) with every test of `assignment`, at most `jobs` at a time.
+pub async fn grade(assignment: Arc<Assignment>, submission: &Path, sandbox: Arc<WasmSandbox>, jobs: usize) -> GradeResult {
+    let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut handles = Vec::new();
+    for index in 0..assignment.parsed.spec.tests.len() {
+        let req = request(&assignment, index, submission);
+        let sandbox = sandbox.clone();
+        let limit = limit.clone();
+        handles.push(tokio::spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            sandbox.run(&req).await
+        }));
+    }
+    let mut tests = Vec::new();
+    for (index, handle) in handles.into_iter().enumerate() {
+        let run = match handle.await {
+            Ok(run) => run,
+            Err(e) => RunOutcome::grader_error(format!("the run task failed: {e}")),
+        };
+        let test = &assignment.parsed.spec.tests[index];
+        let result = score::score(test, &assignment.data[index], &run, &assignment.parsed.limits);
+        if let Some(why) = &result.grader_error {
+            tracing::error!(test.name = %result.name, error = %why, "grader error");
+        }
+        tests.push(result);
+    }
+    let info = &assignment.parsed.spec.assignment;
+    GradeResult {
+        assignment: info.id.clone(),
+        title: info.title.clone(),
+        spec_version: assignment.version(),
+        passing_mark: info.passing_mark,
+        tests,
+    }
+}
