@@ -59,7 +59,10 @@ impl Assignment {
         let (dir, spec_path) = if path.is_dir() {
             (path.to_path_buf(), path.join(SPEC_FILE))
         } else {
-            (path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.to_path_buf())
+            (
+                path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                path.to_path_buf(),
+            )
         };
         let shown = spec_path.display().to_string();
         let text = std::fs::read_to_string(&spec_path).map_err(|e| {
@@ -78,7 +81,12 @@ impl Assignment {
             data.push(load_test(&dir, i, test, &mut problems));
         }
         if problems.errors.is_empty() {
-            Ok(Assignment { dir, spec_path, parsed, data })
+            Ok(Assignment {
+                dir,
+                spec_path,
+                parsed,
+                data,
+            })
         } else {
             Err(problems.errors)
         }
@@ -125,12 +133,21 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
 fn resolve(dir: &Path, rel: &str, at: &str, p: &mut Problems) -> Option<PathBuf> {
     let path = Path::new(rel);
     if path.is_absolute() || path.components().any(|c| !matches!(c, Component::Normal(_))) {
-        p.push(at, format!("`{rel}` must be a path inside the assignment folder, like private/data.csv"));
+        p.push(
+            at,
+            format!("`{rel}` must be a path inside the assignment folder, like private/data.csv"),
+        );
         return None;
     }
     let full = dir.join(path);
     if !full.is_file() {
-        p.push(at, format!("`{rel}` does not exist in {}; add the file or fix the path", dir.display()));
+        p.push(
+            at,
+            format!(
+                "`{rel}` does not exist in {}; add the file or fix the path",
+                dir.display()
+            ),
+        );
         return None;
     }
     Some(full)
@@ -141,9 +158,15 @@ fn load_inputs(dir: &Path, at: &str, inputs: &[String], data: &mut TestData, p: 
     for (j, rel) in inputs.iter().enumerate() {
         let here = format!("{at}.inputs[{j}]");
         if let Some(full) = resolve(dir, rel, &here, p) {
-            let name = full.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = full
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             if !names.insert(name.clone()) {
-                p.push(here, format!("two inputs are both called `{name}` under /inputs; rename one"));
+                p.push(
+                    here,
+                    format!("two inputs are both called `{name}` under /inputs; rename one"),
+                );
                 continue;
             }
             data.hidden_inputs |= is_hidden(rel);
@@ -176,7 +199,9 @@ fn load_test(dir: &Path, i: usize, test: &TestSpec, p: &mut Problems) -> TestDat
                 if let Some(full) = resolve(dir, rel, &here, p) {
                     data.hidden_cases = is_hidden(rel);
                     match read_cases(&full) {
-                        Ok(cases) if cases.is_empty() => p.push(here, format!("`{rel}` holds no cases; add at least one")),
+                        Ok(cases) if cases.is_empty() => {
+                            p.push(here, format!("`{rel}` holds no cases; add at least one"))
+                        }
                         Ok(cases) => data.cases.extend(cases),
                         Err(e) => p.push(here, format!("`{rel}`: {e}")),
                     }
@@ -188,7 +213,10 @@ fn load_test(dir: &Path, i: usize, test: &TestSpec, p: &mut Problems) -> TestDat
             if let Some(full) = resolve(dir, &t.file, &here, p) {
                 match std::fs::read_to_string(&full) {
                     Ok(text) => {
-                        let name = full.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                        let name = full
+                            .file_name()
+                            .map(|n| n.to_string_lossy().to_string())
+                            .unwrap_or_default();
                         data.test_source = Some((name, text));
                     }
                     Err(e) => p.push(here, format!("cannot read `{}`: {e}", t.file)),
@@ -244,7 +272,10 @@ fn to_case(
 ) -> Result<Case, String> {
     Ok(Case {
         args: args.iter().map(Datum::from_yaml).collect::<Result<_, _>>()?,
-        kwargs: kwargs.iter().map(|(k, v)| Ok((k.clone(), Datum::from_yaml(v)?))).collect::<Result<_, String>>()?,
+        kwargs: kwargs
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), Datum::from_yaml(v)?)))
+            .collect::<Result<_, String>>()?,
         expect: Datum::from_yaml(expect)?,
     })
 }
@@ -313,7 +344,10 @@ fn read_truth(path: &Path, column: &str, sigma_column: Option<&str>) -> Result<T
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let find = |name: &str| {
         headers.iter().position(|h| h.trim() == name).ok_or_else(|| {
-            format!("no column `{name}`; the columns are {}", headers.iter().collect::<Vec<_>>().join(", "))
+            format!(
+                "no column `{name}`; the columns are {}",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            )
         })
     };
     let col = find(column)?;

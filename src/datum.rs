@@ -53,7 +53,11 @@ impl Datum {
                         ));
                     }
                 }
-                Datum::Map(map.iter().map(|(k, v)| Some((k.clone(), Datum::from_wire(v)?))).collect::<Option<_>>()?)
+                Datum::Map(
+                    map.iter()
+                        .map(|(k, v)| Some((k.clone(), Datum::from_wire(v)?)))
+                        .collect::<Option<_>>()?,
+                )
             }
         })
     }
@@ -71,7 +75,9 @@ impl Datum {
             Datum::Float(f) if f.is_infinite() => {
                 tag("$float", Value::String(if *f > 0.0 { "inf" } else { "-inf" }.into()))
             }
-            Datum::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            Datum::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
             Datum::Str(s) => Value::String(s.clone()),
             Datum::List(items) => Value::Array(items.iter().map(Datum::to_wire).collect()),
             Datum::Map(map) => {

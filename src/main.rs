@@ -19,7 +19,11 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_INCOMPLETE: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "autograder", version, about = "Grades physics and data-science homework from a YAML spec")]
+#[command(
+    name = "autograder",
+    version,
+    about = "Grades physics and data-science homework from a YAML spec"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,15 +85,20 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
-        Command::Grade { assignment, submission, as_of, format, json, jobs } => {
-            match grade(assignment, submission, as_of, format, json, jobs) {
-                Ok(code) => ExitCode::from(code),
-                Err(e) => {
-                    eprintln!("autograder: {e:#}");
-                    ExitCode::from(EXIT_USAGE)
-                }
+        Command::Grade {
+            assignment,
+            submission,
+            as_of,
+            format,
+            json,
+            jobs,
+        } => match grade(assignment, submission, as_of, format, json, jobs) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("autograder: {e:#}");
+                ExitCode::from(EXIT_USAGE)
             }
-        }
+        },
     }
 }
 

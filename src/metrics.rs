@@ -114,9 +114,7 @@ fn student_len(expected: usize, got: usize, noun: &str) -> Result<(), MetricErro
     if expected == got {
         Ok(())
     } else {
-        Err(MetricError::Student(format!(
-            "expected {expected} {noun}, got {got}"
-        )))
+        Err(MetricError::Student(format!("expected {expected} {noun}, got {got}")))
     }
 }
 
@@ -135,11 +133,7 @@ fn two_classes(labels: &[bool], metric: &str) -> Result<(u64, u64), MetricError>
 }
 
 /// Common checks for (labels, scores) metrics: spec first, then student.
-fn check_binary_scores(
-    labels: &[bool],
-    scores: &[f64],
-    metric: &str,
-) -> Result<(u64, u64), MetricError> {
+fn check_binary_scores(labels: &[bool], scores: &[f64], metric: &str) -> Result<(u64, u64), MetricError> {
     spec_nonempty("labels", labels.len())?;
     let counts = two_classes(labels, metric)?;
     student_len(labels.len(), scores.len(), "scores")?;
@@ -283,11 +277,7 @@ pub fn accuracy(labels: &[bool], predicted: &[bool]) -> MetricResult {
 /// * `Spec`: `labels` empty or of one class only; `signal_efficiency` not in `(0, 1]` (NaN
 ///   included).
 /// * `Student`: `scores.len() != labels.len()`; a score NaN or ±inf (first bad row named).
-pub fn background_rejection(
-    labels: &[bool],
-    scores: &[f64],
-    signal_efficiency: f64,
-) -> MetricResult {
+pub fn background_rejection(labels: &[bool], scores: &[f64], signal_efficiency: f64) -> MetricResult {
     if !(signal_efficiency > 0.0 && signal_efficiency <= 1.0) {
         return Err(MetricError::Spec(format!(
             "signal efficiency must be in (0, 1], got {signal_efficiency}"
@@ -311,11 +301,7 @@ pub fn background_rejection(
         }
         if tp as f64 / n_pos as f64 >= signal_efficiency {
             let eps_b = fp as f64 / n_neg as f64;
-            return Ok(if eps_b == 0.0 {
-                f64::INFINITY
-            } else {
-                1.0 / eps_b
-            });
+            return Ok(if eps_b == 0.0 { f64::INFINITY } else { 1.0 / eps_b });
         }
         start = end;
     }
@@ -342,14 +328,10 @@ pub fn asimov_significance(s: f64, b: f64) -> MetricResult {
     student_scalar("signal count s", s)?;
     student_scalar("background count b", b)?;
     if s < 0.0 {
-        return Err(MetricError::Student(format!(
-            "signal count s must be >= 0, got {s}"
-        )));
+        return Err(MetricError::Student(format!("signal count s must be >= 0, got {s}")));
     }
     if b <= 0.0 {
-        return Err(MetricError::Student(format!(
-            "background count b must be > 0, got {b}"
-        )));
+        return Err(MetricError::Student(format!("background count b must be > 0, got {b}")));
     }
     if s == 0.0 {
         return Ok(0.0);
@@ -386,12 +368,7 @@ pub fn asimov_significance(s: f64, b: f64) -> MetricResult {
 /// * `Spec`: `expected` empty; `sigma.len() != expected.len()`; an `expected` or `sigma` value
 ///   non-finite; a `sigma <= 0`; `ndf = n - n_params <= 0`.
 /// * `Student`: `observed.len() != expected.len()`; an `observed` value NaN or ±inf.
-pub fn chi2_ndf(
-    observed: &[f64],
-    expected: &[f64],
-    sigma: &[f64],
-    n_params: usize,
-) -> MetricResult {
+pub fn chi2_ndf(observed: &[f64], expected: &[f64], sigma: &[f64], n_params: usize) -> MetricResult {
     let n = expected.len();
     spec_nonempty("expected", n)?;
     if sigma.len() != n {
@@ -494,11 +471,7 @@ pub fn rmse(predicted: &[f64], truth: &[f64]) -> MetricResult {
 /// * `Student`: `predicted.len() != truth.len()`; a prediction NaN or ±inf.
 pub fn mae(predicted: &[f64], truth: &[f64]) -> MetricResult {
     check_regression(predicted, truth)?;
-    let abs_res: Vec<f64> = predicted
-        .iter()
-        .zip(truth)
-        .map(|(p, t)| (p - t).abs())
-        .collect();
+    let abs_res: Vec<f64> = predicted.iter().zip(truth).map(|(p, t)| (p - t).abs()).collect();
     let m = max_abs(&abs_res);
     if !m.is_finite() {
         return Ok(f64::INFINITY);
@@ -525,11 +498,7 @@ pub fn resolution(predicted: &[f64], truth: &[f64]) -> MetricResult {
         )));
     }
     check_regression(predicted, truth)?;
-    let rel: Vec<f64> = predicted
-        .iter()
-        .zip(truth)
-        .map(|(p, t)| (p - t) / t)
-        .collect();
+    let rel: Vec<f64> = predicted.iter().zip(truth).map(|(p, t)| (p - t) / t).collect();
     let m = max_abs(&rel);
     if !m.is_finite() {
         return Ok(f64::INFINITY);
@@ -609,17 +578,12 @@ mod tests {
 
     #[test]
     fn auc_errors_name_the_culprit() {
-        assert!(matches!(
-            roc_auc(&[true, true], &[0.1, 0.2]),
-            Err(MetricError::Spec(_))
-        ));
+        assert!(matches!(roc_auc(&[true, true], &[0.1, 0.2]), Err(MetricError::Spec(_))));
         assert!(matches!(roc_auc(&[], &[]), Err(MetricError::Spec(_))));
         let err = roc_auc(&[true, false, true, false], &[0.1, 0.2, 0.3, f64::NAN]).unwrap_err();
         assert_eq!(
             err,
-            MetricError::Student(
-                "score at row 3 is NaN; every value must be a finite number".into()
-            )
+            MetricError::Student("score at row 3 is NaN; every value must be a finite number".into())
         );
         let err = roc_auc(&[true, false, true], &[0.1, 0.2]).unwrap_err();
         assert_eq!(err, MetricError::Student("expected 3 scores, got 2".into()));
@@ -636,15 +600,9 @@ mod tests {
             f64::INFINITY
         );
         // eff 0.5: first TPR >= 0.5 is at 0.7 (TPR 2/3), FPR 1/3 → 3.
-        assert!(close(
-            background_rejection(&labels, &scores, 0.5).unwrap(),
-            3.0
-        ));
+        assert!(close(background_rejection(&labels, &scores, 0.5).unwrap(), 3.0));
         // eff 1: threshold 0.5, FPR 2/3 → 1.5.
-        assert!(close(
-            background_rejection(&labels, &scores, 1.0).unwrap(),
-            1.5
-        ));
+        assert!(close(background_rejection(&labels, &scores, 1.0).unwrap(), 1.5));
         for bad in [0.0, -0.1, 1.01, f64::NAN] {
             assert!(matches!(
                 background_rejection(&labels, &scores, bad),
@@ -656,18 +614,9 @@ mod tests {
     #[test]
     fn asimov_matches_closed_form_and_limits() {
         let naive = |s: f64, b: f64| (2.0 * ((s + b) * (s / b).ln_1p() - s)).sqrt();
-        assert!(close(
-            asimov_significance(10.0, 100.0).unwrap(),
-            naive(10.0, 100.0)
-        ));
-        assert!(close(
-            asimov_significance(50.0, 20.0).unwrap(),
-            naive(50.0, 20.0)
-        ));
-        assert!(close(
-            asimov_significance(5.0, 50.0).unwrap(),
-            naive(5.0, 50.0)
-        ));
+        assert!(close(asimov_significance(10.0, 100.0).unwrap(), naive(10.0, 100.0)));
+        assert!(close(asimov_significance(50.0, 20.0).unwrap(), naive(50.0, 20.0)));
+        assert!(close(asimov_significance(5.0, 50.0).unwrap(), naive(5.0, 50.0)));
         // Small r = s/b: Z = s / sqrt(b) * (1 - r/6 + O(r^2)), where the naive form cancels.
         let z = asimov_significance(1e-6, 1.0).unwrap();
         assert!((z - 1e-6 * (1.0 - 1e-6 / 6.0)).abs() < 1e-18, "{z}");
@@ -676,14 +625,8 @@ mod tests {
         let want = (2e10 * (310.0 * std::f64::consts::LN_10 - 1.0)).sqrt();
         assert!((z - want).abs() <= 1e-12 * want, "{z} vs {want}");
         assert_eq!(asimov_significance(0.0, 3.0).unwrap(), 0.0);
-        assert!(matches!(
-            asimov_significance(-1.0, 3.0),
-            Err(MetricError::Student(_))
-        ));
-        assert!(matches!(
-            asimov_significance(1.0, 0.0),
-            Err(MetricError::Student(_))
-        ));
+        assert!(matches!(asimov_significance(-1.0, 3.0), Err(MetricError::Student(_))));
+        assert!(matches!(asimov_significance(1.0, 0.0), Err(MetricError::Student(_))));
         assert!(matches!(
             asimov_significance(f64::NAN, 1.0),
             Err(MetricError::Student(_))
@@ -694,20 +637,14 @@ mod tests {
     fn chi2_and_scalar_errors() {
         let v = chi2_ndf(&[1.0, 2.0, 4.0], &[1.0, 1.0, 1.0], &[1.0, 1.0, 2.0], 1).unwrap();
         assert!(close(v, (0.0 + 1.0 + 2.25) / 2.0));
-        assert!(matches!(
-            chi2_ndf(&[1.0], &[1.0], &[0.0], 0),
-            Err(MetricError::Spec(_))
-        ));
+        assert!(matches!(chi2_ndf(&[1.0], &[1.0], &[0.0], 0), Err(MetricError::Spec(_))));
         assert!(matches!(
             chi2_ndf(&[1.0, 2.0], &[1.0, 2.0], &[1.0, 1.0], 2),
             Err(MetricError::Spec(_))
         ));
         assert!(close(pull(3.0, 1.0, 0.5).unwrap(), 4.0));
         assert!(matches!(pull(3.0, 1.0, 0.0), Err(MetricError::Spec(_))));
-        assert!(matches!(
-            pull(f64::INFINITY, 1.0, 1.0),
-            Err(MetricError::Student(_))
-        ));
+        assert!(matches!(pull(f64::INFINITY, 1.0, 1.0), Err(MetricError::Student(_))));
         assert!(matches!(rel_error(1.0, 0.0), Err(MetricError::Spec(_))));
         assert!(close(rel_error(1.1, -1.0).unwrap(), 2.1));
         assert!(close(abs_error(-2.0, 0.5).unwrap(), 2.5));
@@ -715,10 +652,7 @@ mod tests {
 
     #[test]
     fn regression_metrics_and_extremes() {
-        assert!(close(
-            rmse(&[1.0, 3.0], &[0.0, 0.0]).unwrap(),
-            5.0_f64.sqrt()
-        ));
+        assert!(close(rmse(&[1.0, 3.0], &[0.0, 0.0]).unwrap(), 5.0_f64.sqrt()));
         assert!(close(mae(&[1.0, -3.0], &[0.0, 0.0]).unwrap(), 2.0));
         // Huge but representable residuals: no overflow in the squares.
         assert!(close(
@@ -729,41 +663,20 @@ mod tests {
         let r = rmse(&[1e-200], &[0.0]).unwrap();
         assert!((r - 1e-200).abs() <= 1e-214, "{r}");
         // Resolution: relative residuals 0.1, -0.1 → std 0.1; a constant bias adds nothing.
-        assert!(close(
-            resolution(&[11.0, 18.0], &[10.0, 20.0]).unwrap(),
-            0.1
-        ));
-        assert!(close(
-            resolution(&[11.0, 22.0], &[10.0, 20.0]).unwrap(),
-            0.0
-        ));
-        assert!(matches!(
-            resolution(&[1.0], &[0.0]),
-            Err(MetricError::Spec(_))
-        ));
+        assert!(close(resolution(&[11.0, 18.0], &[10.0, 20.0]).unwrap(), 0.1));
+        assert!(close(resolution(&[11.0, 22.0], &[10.0, 20.0]).unwrap(), 0.0));
+        assert!(matches!(resolution(&[1.0], &[0.0]), Err(MetricError::Spec(_))));
         let err = mae(&[1.0, 2.0], &[1.0, 2.0, 3.0]).unwrap_err();
-        assert_eq!(
-            err,
-            MetricError::Student("expected 3 predictions, got 2".into())
-        );
+        assert_eq!(err, MetricError::Student("expected 3 predictions, got 2".into()));
     }
 
     #[test]
     fn ks_statistic_values_and_blame() {
-        assert_eq!(
-            ks_statistic(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]).unwrap(),
-            0.0
-        );
+        assert_eq!(ks_statistic(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]).unwrap(), 0.0);
         assert_eq!(ks_statistic(&[1.0, 2.0], &[3.0, 4.0]).unwrap(), 1.0);
         // F_a jumps to 1/2 at 1 while F_b is 0 until 2 → D = 1/2.
         assert_eq!(ks_statistic(&[1.0, 3.0], &[2.0, 4.0]).unwrap(), 0.5);
-        assert!(matches!(
-            ks_statistic(&[], &[1.0]),
-            Err(MetricError::Student(_))
-        ));
-        assert!(matches!(
-            ks_statistic(&[1.0], &[]),
-            Err(MetricError::Spec(_))
-        ));
+        assert!(matches!(ks_statistic(&[], &[1.0]), Err(MetricError::Student(_))));
+        assert!(matches!(ks_statistic(&[1.0], &[]), Err(MetricError::Spec(_))));
     }
 }

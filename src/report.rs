@@ -102,7 +102,11 @@ pub fn build(result: &GradeResult, due: Option<DateTime<FixedOffset>>, as_of: Da
                 duration_ms: t.duration_ms,
                 in_process: t.in_process,
                 feedback: if full { t.feedback.clone() } else { Vec::new() },
-                output: if full && !t.hidden_inputs { t.output.clone() } else { None },
+                output: if full && !t.hidden_inputs {
+                    t.output.clone()
+                } else {
+                    None
+                },
                 metric: if full { t.metric.clone() } else { None },
             }
         })
@@ -161,7 +165,10 @@ pub fn code_block(text: &str) -> String {
         }
     }
     let fence = "`".repeat((longest + 1).max(3));
-    let clean: String = text.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect();
+    let clean: String = text
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect();
     format!("{fence}text\n{}\n{fence}", clean.trim_end())
 }
 
@@ -183,7 +190,12 @@ fn status_text(t: &TestReport) -> &'static str {
 pub fn markdown(report: &Report) -> String {
     let mut md = String::new();
     md.push_str(&format!("<!-- autograder:{} -->\n", report.assignment));
-    md.push_str(&format!("## {}: {} / {} points\n\n", inline(&report.title), pts(report.score), pts(report.max_score)));
+    md.push_str(&format!(
+        "## {}: {} / {} points\n\n",
+        inline(&report.title),
+        pts(report.score),
+        pts(report.max_score)
+    ));
     if report.incomplete {
         md.push_str(
             "> ⚠️ **Grading is incomplete.** The grader failed on some tests (not your fault); they are not counted \
@@ -209,8 +221,11 @@ pub fn markdown(report: &Report) -> String {
         };
         md.push_str(&format!("| {name} | {} | {points} |\n", status_text(t)));
     }
-    let detailed: Vec<&TestReport> =
-        report.tests.iter().filter(|t| t.shown == Shown::Full && (!t.feedback.is_empty() || t.output.is_some())).collect();
+    let detailed: Vec<&TestReport> = report
+        .tests
+        .iter()
+        .filter(|t| t.shown == Shown::Full && (!t.feedback.is_empty() || t.output.is_some()))
+        .collect();
     if !detailed.is_empty() {
         md.push_str("\n### Details\n");
         for t in detailed {
@@ -219,7 +234,10 @@ pub fn markdown(report: &Report) -> String {
                 md.push_str(&format!("- {}\n", inline(line)));
             }
             if let Some(out) = &t.output {
-                md.push_str(&format!("\n<details><summary>Your program's output</summary>\n\n{}\n\n</details>\n", code_block(out)));
+                md.push_str(&format!(
+                    "\n<details><summary>Your program's output</summary>\n\n{}\n\n</details>\n",
+                    code_block(out)
+                ));
             }
         }
     }

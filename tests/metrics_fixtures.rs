@@ -25,9 +25,7 @@ const METRICS: [&str; 12] = [
 
 fn float(v: &Value, ctx: &str) -> f64 {
     match v {
-        Value::Number(n) => n
-            .as_f64()
-            .unwrap_or_else(|| panic!("{ctx}: number {n} is not an f64")),
+        Value::Number(n) => n.as_f64().unwrap_or_else(|| panic!("{ctx}: number {n} is not an f64")),
         Value::String(s) => match s.as_str() {
             "nan" => f64::NAN,
             "inf" => f64::INFINITY,
@@ -85,9 +83,7 @@ fn run(metric: &str, i: &Inputs) -> Option<MetricResult> {
     Some(match metric {
         "roc_auc" => roc_auc(&i.bs("labels"), &i.fs("scores")),
         "accuracy" => accuracy(&i.bs("labels"), &i.bs("predicted")),
-        "background_rejection" => {
-            background_rejection(&i.bs("labels"), &i.fs("scores"), i.f("signal_efficiency"))
-        }
+        "background_rejection" => background_rejection(&i.bs("labels"), &i.fs("scores"), i.f("signal_efficiency")),
         "asimov_significance" => asimov_significance(i.f("s"), i.f("b")),
         "chi2_ndf" => chi2_ndf(
             &i.fs("observed"),
@@ -122,10 +118,7 @@ fn metrics_match_sklearn_and_scipy_reference_values() {
     let mut failures = Vec::new();
     for (k, case) in cases.iter().enumerate() {
         let metric = case["metric"].as_str().expect("metric is a string");
-        let ctx = format!(
-            "case {k} ({metric}: {})",
-            case["note"].as_str().unwrap_or("")
-        );
+        let ctx = format!("case {k} ({metric}: {})", case["note"].as_str().unwrap_or(""));
         let inputs = Inputs {
             map: case["inputs"].as_object().expect("inputs is an object"),
             ctx: ctx.clone(),
@@ -146,8 +139,7 @@ fn metrics_match_sklearn_and_scipy_reference_values() {
                         let tol = 1e-9 * want.abs().max(1.0);
                         let agrees = (v - want).abs() <= tol; // false for NaN
                         if !agrees {
-                            failures
-                                .push(format!("{ctx}: got {v}, want {want} (diff {:e})", v - want));
+                            failures.push(format!("{ctx}: got {v}, want {want} (diff {:e})", v - want));
                         }
                     }
                     Err(e) => failures.push(format!("{ctx}: got error {e:?}, want {want}")),
@@ -183,11 +175,7 @@ fn metrics_match_sklearn_and_scipy_reference_values() {
         cases.len(),
         failures.join("\n")
     );
-    assert!(
-        checked >= cases.len(),
-        "checked {checked} of {} cases",
-        cases.len()
-    );
+    assert!(checked >= cases.len(), "checked {checked} of {} cases", cases.len());
     for m in METRICS {
         assert!(seen.contains(m), "no fixture case for metric {m}");
     }

@@ -9,10 +9,20 @@ use crate::spec::{Compare, NumericExpect};
 /// `Ok(())` when `got` matches `expected`; otherwise why not (without the expected value).
 pub fn compare(expected: &Datum, got: &Datum, how: &Compare) -> Result<(), String> {
     match how {
-        Compare::Exact => structural(expected, got, &|e, g| if e == g || (e.is_nan() && g.is_nan()) { Ok(()) } else { Err(()) }),
-        Compare::Numeric { abs_tol, rel_tol } => {
-            structural(expected, got, &|e, g| if close(e, g, *abs_tol, *rel_tol) { Ok(()) } else { Err(()) })
-        }
+        Compare::Exact => structural(expected, got, &|e, g| {
+            if e == g || (e.is_nan() && g.is_nan()) {
+                Ok(())
+            } else {
+                Err(())
+            }
+        }),
+        Compare::Numeric { abs_tol, rel_tol } => structural(expected, got, &|e, g| {
+            if close(e, g, *abs_tol, *rel_tol) {
+                Ok(())
+            } else {
+                Err(())
+            }
+        }),
         Compare::Contains => match (expected, got) {
             (Datum::Str(e), Datum::Str(g)) if g.contains(e.as_str()) => Ok(()),
             (Datum::Str(_), Datum::Str(_)) => Err("the text does not contain what was expected".into()),
@@ -119,8 +129,13 @@ pub fn numeric_output(expect: &NumericExpect, text: &str) -> Result<(), String> 
     let candidate = match &expect.extract {
         Some(pattern) => {
             let re = regex::Regex::new(pattern).map_err(|_| "the spec's regex is invalid".to_string())?;
-            let caps = re.captures(text).ok_or("the output does not contain the expected line")?;
-            caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str().to_string()).unwrap_or_default()
+            let caps = re
+                .captures(text)
+                .ok_or("the output does not contain the expected line")?;
+            caps.get(1)
+                .or_else(|| caps.get(0))
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default()
         }
         None => text.trim().to_string(),
     };
@@ -155,19 +170,37 @@ mod tests {
 
     #[test]
     fn structure_and_types_must_match() {
-        let how = Compare::Numeric { abs_tol: 1e-6, rel_tol: 0.0 };
+        let how = Compare::Numeric {
+            abs_tol: 1e-6,
+            rel_tol: 0.0,
+        };
         let e = Datum::List(vec![Datum::Float(91.1876), Datum::Float(2.4952)]);
-        assert!(compare(&e, &Datum::List(vec![Datum::Float(91.1876), Datum::Float(2.4952)]), &how).is_ok());
+        assert!(
+            compare(
+                &e,
+                &Datum::List(vec![Datum::Float(91.1876), Datum::Float(2.4952)]),
+                &how
+            )
+            .is_ok()
+        );
         assert!(compare(&e, &Datum::List(vec![Datum::Float(91.1876)]), &how).is_err());
         assert!(compare(&e, &Datum::Str("91.1876".into()), &how).is_err());
         assert!(compare(&Datum::Float(1.0), &Datum::Bool(true), &how).is_err());
         let why = compare(&Datum::Float(91.1876), &Datum::Float(80.0), &how).unwrap_err();
-        assert!(!why.contains("91.1876"), "messages must not reveal the expected value: {why}");
+        assert!(
+            !why.contains("91.1876"),
+            "messages must not reveal the expected value: {why}"
+        );
     }
 
     #[test]
     fn numeric_output_extracts_and_compares() {
-        let ex = NumericExpect { value: 91.19, abs_tol: 0.5, rel_tol: 0.0, extract: Some(r"m_Z = ([-+0-9.eE]+)".into()) };
+        let ex = NumericExpect {
+            value: 91.19,
+            abs_tol: 0.5,
+            rel_tol: 0.0,
+            extract: Some(r"m_Z = ([-+0-9.eE]+)".into()),
+        };
         assert!(numeric_output(&ex, "m_Z = 91.3 GeV\n").is_ok());
         assert!(numeric_output(&ex, "m_Z = -91.3 GeV\n").is_err());
         assert!(numeric_output(&ex, "m_Z = nan GeV\n").is_err());

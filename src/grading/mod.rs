@@ -33,7 +33,11 @@ pub struct MetricValue {
 }
 
 fn finite_or_string<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-    if v.is_finite() { s.serialize_f64(*v) } else { s.serialize_str(&v.to_string()) }
+    if v.is_finite() {
+        s.serialize_f64(*v)
+    } else {
+        s.serialize_str(&v.to_string())
+    }
 }
 
 /// The host's verdict on one test, before visibility rules are applied.
@@ -90,8 +94,15 @@ fn request(assignment: &Assignment, index: usize, submission: &Path) -> RunReque
     let mut collect = Vec::new();
     let mut stdin = Vec::new();
     let program = |run: &crate::spec::RunSpec| match sandbox.runtime {
-        Runtime::Python => Call::Program { script: run.script.clone(), module: run.module.clone(), args: run.args.clone() },
-        Runtime::Wasm => Call::WasmProgram { path: sandbox.program.clone().unwrap_or_default(), args: run.args.clone() },
+        Runtime::Python => Call::Program {
+            script: run.script.clone(),
+            module: run.module.clone(),
+            args: run.args.clone(),
+        },
+        Runtime::Wasm => Call::WasmProgram {
+            path: sandbox.program.clone().unwrap_or_default(),
+            args: run.args.clone(),
+        },
     };
     let call = match &parsed.spec.tests[index] {
         TestSpec::Output(t) => {
@@ -126,7 +137,12 @@ fn request(assignment: &Assignment, index: usize, submission: &Path) -> RunReque
 }
 
 /// Grades `submission` (a folder) with every test of `assignment`, at most `jobs` at a time.
-pub async fn grade(assignment: Arc<Assignment>, submission: &Path, sandbox: Arc<WasmSandbox>, jobs: usize) -> GradeResult {
+pub async fn grade(
+    assignment: Arc<Assignment>,
+    submission: &Path,
+    sandbox: Arc<WasmSandbox>,
+    jobs: usize,
+) -> GradeResult {
     let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
     for index in 0..assignment.parsed.spec.tests.len() {

@@ -8,11 +8,11 @@ use super::{Status, TestResult};
 use crate::assignment::{TestData, Truth};
 use crate::datum::Datum;
 use crate::metrics::{self, MetricError};
-use crate::spec::{
-    CaseScoring, Expect, FileFormat, FunctionTest, InProcessTest, Limits, MetricSpec, MetricTest, OutputTest, ScoreRule,
-    TestSpec,
-};
 use crate::sandbox::{RunOutcome, RunStatus};
+use crate::spec::{
+    CaseScoring, Expect, FileFormat, FunctionTest, InProcessTest, Limits, MetricSpec, MetricTest, OutputTest,
+    ScoreRule, TestSpec,
+};
 
 /// Longest student output kept for feedback (head and tail are kept).
 const OUTPUT_KEEP: usize = 2000;
@@ -127,7 +127,8 @@ fn program_finished(run: &RunOutcome, r: &mut TestResult) -> bool {
     match (resp.outcome.as_str(), resp.exit_code) {
         ("exception", _) => {
             r.status = Status::Error;
-            r.feedback.push(format!("your program raised {}", last_line(resp.error.as_deref())));
+            r.feedback
+                .push(format!("your program raised {}", last_line(resp.error.as_deref())));
             false
         }
         (_, Some(code)) if code != 0 => {
@@ -140,7 +141,9 @@ fn program_finished(run: &RunOutcome, r: &mut TestResult) -> bool {
 }
 
 fn last_line(traceback: Option<&str>) -> String {
-    let line = traceback.and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty())).unwrap_or("an exception");
+    let line = traceback
+        .and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty()))
+        .unwrap_or("an exception");
     line.chars().take(200).collect()
 }
 
@@ -166,10 +169,14 @@ fn score_output(t: &OutputTest, data: &TestData, run: &RunOutcome, r: &mut TestR
     };
     let verdict = match &t.expect {
         Expect::Exact(e) => ok_or(compare::same_text(e, &text), "the output is not the expected text"),
-        Expect::ExactFile(_) => {
-            ok_or(compare::same_text(data.expected_text.as_deref().unwrap_or(""), &text), "the output is not the expected text")
-        }
-        Expect::Contains(e) => ok_or(text.contains(e.as_str()), "the output does not contain the expected text"),
+        Expect::ExactFile(_) => ok_or(
+            compare::same_text(data.expected_text.as_deref().unwrap_or(""), &text),
+            "the output is not the expected text",
+        ),
+        Expect::Contains(e) => ok_or(
+            text.contains(e.as_str()),
+            "the output does not contain the expected text",
+        ),
         Expect::Regex(e) => match regex::Regex::new(e) {
             Ok(re) => ok_or(re.is_match(&text), "the output does not have the expected form"),
             Err(_) => Err("the spec's regex is invalid".into()),
@@ -207,12 +214,19 @@ fn score_function(t: &FunctionTest, data: &TestData, run: &RunOutcome, r: &mut T
     match resp.outcome.as_str() {
         "exit" => {
             r.status = Status::Error;
-            r.feedback.push(format!("importing `{}` called sys.exit(); no function could be tested", t.module));
+            r.feedback.push(format!(
+                "importing `{}` called sys.exit(); no function could be tested",
+                t.module
+            ));
             return;
         }
         "exception" => {
             r.status = Status::Error;
-            r.feedback.push(format!("`{}` could not be imported: {}", t.module, last_line(resp.error.as_deref())));
+            r.feedback.push(format!(
+                "`{}` could not be imported: {}",
+                t.module,
+                last_line(resp.error.as_deref())
+            ));
             return;
         }
         _ => {}
@@ -231,7 +245,9 @@ fn score_function(t: &FunctionTest, data: &TestData, run: &RunOutcome, r: &mut T
                         None => Err("the returned value could not be read".into()),
                     }
                 } else if let Some(u) = entry.get("unplain").and_then(|u| u.as_str()) {
-                    Err(format!("returned {u}, which is not plain data (numbers, strings, lists, dicts)"))
+                    Err(format!(
+                        "returned {u}, which is not plain data (numbers, strings, lists, dicts)"
+                    ))
                 } else {
                     let err = entry.get("error").and_then(|e| e.as_str());
                     Err(format!("raised {}", last_line(err)))
@@ -242,7 +258,11 @@ fn score_function(t: &FunctionTest, data: &TestData, run: &RunOutcome, r: &mut T
             Ok(()) => passed += 1,
             Err(why) => {
                 if described < CASES_SHOWN {
-                    let call = if public { call_text(&t.function, &case.args) } else { format!("hidden case {}", i + 1) };
+                    let call = if public {
+                        call_text(&t.function, &case.args)
+                    } else {
+                        format!("hidden case {}", i + 1)
+                    };
                     r.feedback.push(format!("{call}: {why}"));
                 }
                 described += 1;
@@ -250,7 +270,8 @@ fn score_function(t: &FunctionTest, data: &TestData, run: &RunOutcome, r: &mut T
         }
     }
     if described > CASES_SHOWN {
-        r.feedback.push(format!("… and {} more failing cases", described - CASES_SHOWN));
+        r.feedback
+            .push(format!("… and {} more failing cases", described - CASES_SHOWN));
     }
     r.feedback.insert(0, format!("{passed} of {total} cases passed"));
     if public && described == 0 {
@@ -283,12 +304,14 @@ fn score_in_process(t: &InProcessTest, run: &RunOutcome, r: &mut TestResult) {
     };
     if resp.outcome == "exit" {
         r.status = Status::Error;
-        r.feedback.push("your code called sys.exit() while the tests ran".into());
+        r.feedback
+            .push("your code called sys.exit() while the tests ran".into());
         return;
     }
     if resp.outcome == "exception" || resp.tests.is_empty() {
         r.status = Status::Error;
-        r.feedback.push("the tests could not run next to your code (does your module import?)".into());
+        r.feedback
+            .push("the tests could not run next to your code (does your module import?)".into());
         return;
     }
     let total = resp.tests.len();
@@ -310,7 +333,8 @@ fn score_metric(t: &MetricTest, data: &TestData, run: &RunOutcome, r: &mut TestR
         }
         None => {
             r.status = Status::Failed;
-            r.feedback.push(format!("your program did not write {}", t.predictions.file));
+            r.feedback
+                .push(format!("your program did not write {}", t.predictions.file));
             return;
         }
     };
@@ -324,11 +348,19 @@ fn score_metric(t: &MetricTest, data: &TestData, run: &RunOutcome, r: &mut TestR
     };
     match compute_metric(&t.metric, &values, data.truth.as_ref()) {
         Ok(value) => {
-            r.metric = Some(super::MetricValue { name: t.metric.name().to_string(), value });
+            r.metric = Some(super::MetricValue {
+                name: t.metric.name().to_string(),
+                value,
+            });
             let fraction = points_fraction(&t.score, value);
             r.points = r.max_points * fraction;
-            r.status = if fraction >= 1.0 { Status::Passed } else { Status::Failed };
-            r.feedback.push(format!("{} = {}", t.metric.name(), format_metric(value)));
+            r.status = if fraction >= 1.0 {
+                Status::Passed
+            } else {
+                Status::Failed
+            };
+            r.feedback
+                .push(format!("{} = {}", t.metric.name(), format_metric(value)));
         }
         Err(MetricError::Student(why)) => {
             r.status = Status::Failed;
@@ -337,7 +369,8 @@ fn score_metric(t: &MetricTest, data: &TestData, run: &RunOutcome, r: &mut TestR
         Err(MetricError::Spec(why)) => {
             r.status = Status::GraderError;
             r.grader_error = Some(format!("the spec's truth is unusable: {why}"));
-            r.feedback.push("the grader could not score this test (not your fault)".into());
+            r.feedback
+                .push("the grader could not score this test (not your fault)".into());
         }
     }
 }
@@ -375,21 +408,31 @@ pub fn read_predictions(bytes: &[u8], format: FileFormat, field: &str) -> Result
         FileFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
             let headers = reader.headers().map_err(|e| format!("not a CSV file ({e})"))?.clone();
-            let col = headers.iter().position(|h| h == field).ok_or_else(|| format!("has no column `{field}`"))?;
+            let col = headers
+                .iter()
+                .position(|h| h == field)
+                .ok_or_else(|| format!("has no column `{field}`"))?;
             let mut out = Vec::new();
             for (row, rec) in reader.records().enumerate() {
                 let rec = rec.map_err(|e| format!("row {row}: {e}"))?;
                 let text = rec.get(col).unwrap_or("");
                 out.push(text.parse::<f64>().map_err(|_| {
-                    format!("row {row}: `{}` is not a number", text.chars().take(30).collect::<String>())
+                    format!(
+                        "row {row}: `{}` is not a number",
+                        text.chars().take(30).collect::<String>()
+                    )
                 })?);
             }
             Ok(out)
         }
         FileFormat::Json => {
-            let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
+            let value: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
             let v = value.get(field).ok_or_else(|| format!("has no field `{field}`"))?;
-            let number = |x: &serde_json::Value| x.as_f64().ok_or_else(|| format!("`{field}` must hold numbers, not {x}"));
+            let number = |x: &serde_json::Value| {
+                x.as_f64()
+                    .ok_or_else(|| format!("`{field}` must hold numbers, not {x}"))
+            };
             match v {
                 serde_json::Value::Array(items) => items.iter().map(number).collect(),
                 other => Ok(vec![number(other)?]),
@@ -409,7 +452,9 @@ fn as_selection(values: &[f64]) -> Result<Vec<bool>, MetricError> {
         .map(|(row, v)| match v {
             x if *x == 1.0 => Ok(true),
             x if *x == 0.0 => Ok(false),
-            x => Err(MetricError::Student(format!("prediction at row {row} is {x}; write 0 or 1"))),
+            x => Err(MetricError::Student(format!(
+                "prediction at row {row} is {x}; write 0 or 1"
+            ))),
         })
         .collect()
 }
@@ -420,7 +465,10 @@ pub fn compute_metric(metric: &MetricSpec, values: &[f64], truth: Option<&Truth>
     let single = || -> Result<f64, MetricError> {
         match values {
             [x] => Ok(*x),
-            _ => Err(MetricError::Student(format!("expected one number, got {}", values.len()))),
+            _ => Err(MetricError::Student(format!(
+                "expected one number, got {}",
+                values.len()
+            ))),
         }
     };
     match metric {
@@ -432,11 +480,18 @@ pub fn compute_metric(metric: &MetricSpec, values: &[f64], truth: Option<&Truth>
         MetricSpec::BackgroundRejection { signal_efficiency } => {
             metrics::background_rejection(&labels(truth.ok_or_else(no_truth)?), values, *signal_efficiency)
         }
-        MetricSpec::Significance { signal_weight, background_weight } => {
+        MetricSpec::Significance {
+            signal_weight,
+            background_weight,
+        } => {
             let t = truth.ok_or_else(no_truth)?;
             let l = labels(t);
             if l.len() != values.len() {
-                return Err(MetricError::Student(format!("expected {} predictions, got {}", l.len(), values.len())));
+                return Err(MetricError::Student(format!(
+                    "expected {} predictions, got {}",
+                    l.len(),
+                    values.len()
+                )));
             }
             let sel = as_selection(values)?;
             let s = sel.iter().zip(&l).filter(|(s, l)| **s && **l).count() as f64 * signal_weight;
@@ -445,7 +500,10 @@ pub fn compute_metric(metric: &MetricSpec, values: &[f64], truth: Option<&Truth>
         }
         MetricSpec::Chi2Ndf { n_params } => {
             let t = truth.ok_or_else(no_truth)?;
-            let sigma = t.sigma.as_deref().ok_or_else(|| MetricError::Spec("chi2_ndf needs a sigma column".into()))?;
+            let sigma = t
+                .sigma
+                .as_deref()
+                .ok_or_else(|| MetricError::Spec("chi2_ndf needs a sigma column".into()))?;
             metrics::chi2_ndf(values, &t.values, sigma, *n_params)
         }
         MetricSpec::Pull { reference, sigma } => metrics::pull(single()?, *reference, *sigma),
@@ -464,15 +522,24 @@ mod tests {
 
     #[test]
     fn ramps_work_in_both_directions_and_clamp() {
-        let down = ScoreRule::Ramp { zero_at: 2.0, full_at: 0.5 };
+        let down = ScoreRule::Ramp {
+            zero_at: 2.0,
+            full_at: 0.5,
+        };
         assert_eq!(points_fraction(&down, 0.1), 1.0);
         assert_eq!(points_fraction(&down, 1.25), 0.5);
         assert_eq!(points_fraction(&down, 5.0), 0.0);
         assert_eq!(points_fraction(&down, f64::NAN), 0.0);
-        let up = ScoreRule::Ramp { zero_at: 0.6, full_at: 0.8 };
+        let up = ScoreRule::Ramp {
+            zero_at: 0.6,
+            full_at: 0.8,
+        };
         assert!((points_fraction(&up, 0.7) - 0.5).abs() < 1e-12);
         assert_eq!(points_fraction(&up, f64::INFINITY), 1.0);
-        let th = ScoreRule::Threshold { min: Some(10.0), max: None };
+        let th = ScoreRule::Threshold {
+            min: Some(10.0),
+            max: None,
+        };
         assert_eq!(points_fraction(&th, 10.0), 1.0);
         assert_eq!(points_fraction(&th, 9.99), 0.0);
     }
@@ -480,8 +547,15 @@ mod tests {
     #[test]
     fn predictions_are_read_strictly() {
         let csv = b"id,score\n0,0.5\n1,abc\n";
-        assert!(read_predictions(csv, FileFormat::Csv, "score").unwrap_err().contains("row 1"));
-        assert_eq!(read_predictions(b"{\"mass\": 91.2}", FileFormat::Json, "mass").unwrap(), vec![91.2]);
+        assert!(
+            read_predictions(csv, FileFormat::Csv, "score")
+                .unwrap_err()
+                .contains("row 1")
+        );
+        assert_eq!(
+            read_predictions(b"{\"mass\": 91.2}", FileFormat::Json, "mass").unwrap(),
+            vec![91.2]
+        );
         assert!(read_predictions(b"{\"mass\": \"91.2\"}", FileFormat::Json, "mass").is_err());
     }
 }

@@ -16,9 +16,17 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub enum Call {
     /// A Python script or module as `__main__`.
-    Program { script: Option<String>, module: Option<String>, args: Vec<String> },
+    Program {
+        script: Option<String>,
+        module: Option<String>,
+        args: Vec<String>,
+    },
     /// Import `module` and call `function` once per case.
-    Functions { module: String, function: String, cases: Vec<(Vec<Datum>, BTreeMap<String, Datum>)> },
+    Functions {
+        module: String,
+        function: String,
+        cases: Vec<(Vec<Datum>, BTreeMap<String, Datum>)>,
+    },
     /// In-process tests: the test file's text, run next to the student's code.
     Tests { source: String, filename: String },
     /// A WebAssembly program from the submission (`wasm32-wasip1`).
@@ -64,13 +72,30 @@ impl RunStatus {
     pub fn describe(&self, limits: &Limits) -> String {
         match self {
             RunStatus::Completed => "completed".into(),
-            RunStatus::Exited(code) => format!("your program exited early (exit code {code}) before results were collected"),
-            RunStatus::WallTimeout => format!("time limit exceeded ({} wall time)", humantime::format_duration(limits.wall_time)),
-            RunStatus::CpuLimit => format!("CPU time limit exceeded ({})", humantime::format_duration(limits.cpu_time)),
-            RunStatus::MemoryLimit => format!("memory limit exceeded ({})", bytesize::ByteSize(limits.memory).display().iec()),
-            RunStatus::OutputLimit => format!("output limit exceeded ({})", bytesize::ByteSize(limits.output).display().iec()),
+            RunStatus::Exited(code) => {
+                format!("your program exited early (exit code {code}) before results were collected")
+            }
+            RunStatus::WallTimeout => format!(
+                "time limit exceeded ({} wall time)",
+                humantime::format_duration(limits.wall_time)
+            ),
+            RunStatus::CpuLimit => format!(
+                "CPU time limit exceeded ({})",
+                humantime::format_duration(limits.cpu_time)
+            ),
+            RunStatus::MemoryLimit => format!(
+                "memory limit exceeded ({})",
+                bytesize::ByteSize(limits.memory).display().iec()
+            ),
+            RunStatus::OutputLimit => format!(
+                "output limit exceeded ({})",
+                bytesize::ByteSize(limits.output).display().iec()
+            ),
             RunStatus::ScratchLimit => {
-                format!("disk limit exceeded: wrote more than {}", bytesize::ByteSize(limits.scratch).display().iec())
+                format!(
+                    "disk limit exceeded: wrote more than {}",
+                    bytesize::ByteSize(limits.scratch).display().iec()
+                )
             }
             RunStatus::Crashed(why) => format!("your program crashed: {why}"),
             RunStatus::Forged => "the run's result channel was tampered with".into(),

@@ -94,7 +94,10 @@ fn install_componentize_py(dir: &Path) -> Result<PathBuf> {
         return Ok(tool);
     }
     if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
-        bail!("the pinned componentize-py wheel is for x86_64 Linux; build the harness there and copy {}", dir.display());
+        bail!(
+            "the pinned componentize-py wheel is for x86_64 Linux; build the harness there and copy {}",
+            dir.display()
+        );
     }
     let python = std::env::var("AUTOGRADER_PYTHON").unwrap_or_else(|_| "python3".into());
     let downloads = dir.join("downloads");
@@ -102,7 +105,14 @@ fn install_componentize_py(dir: &Path) -> Result<PathBuf> {
     let wheel = downloads.join(WHEEL_FILE);
     if !wheel.is_file() {
         let status = Command::new(&python)
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+            ])
             .args(["--platform", "manylinux_2_28_x86_64", "-d"])
             .arg(&downloads)
             .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}"))
@@ -122,7 +132,15 @@ fn install_componentize_py(dir: &Path) -> Result<PathBuf> {
         bail!("`{python} -m venv` failed; install Python's venv module");
     }
     let status = Command::new(venv.join("bin").join("python"))
-        .args(["-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check", "-q"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            "-q",
+        ])
         .arg(&wheel)
         .status()?;
     if !status.success() || !tool.is_file() {

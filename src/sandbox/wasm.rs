@@ -54,7 +54,10 @@ struct RunState {
 
 impl WasiView for RunState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -110,7 +113,10 @@ fn load_component(engine: &Engine, wasm: &Path) -> Result<Component> {
             return Ok(c);
         }
     }
-    let compiled = engine.precompile_component(&bytes).map_err(anyhow::Error::from).context("compiling the Python harness")?;
+    let compiled = engine
+        .precompile_component(&bytes)
+        .map_err(anyhow::Error::from)
+        .context("compiling the Python harness")?;
     let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, &compiled)?;
     std::fs::rename(&tmp, &cached)?;
@@ -126,7 +132,10 @@ impl WasmSandbox {
         let component = load_component(&engine, &wasm)?;
         let mut linker: ComponentLinker<RunState> = ComponentLinker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        let pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).context("linking the Python harness")?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("linking the Python harness")?;
         let harness = bindings::HarnessPre::new(pre)?;
         let mut p1_linker: Linker<P1State> = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_async(&mut p1_linker, |s| &mut s.wasi)?;
@@ -142,7 +151,13 @@ impl WasmSandbox {
             })?;
         }
         std::fs::create_dir_all(&work_base)?;
-        Ok(WasmSandbox { engine, harness, p1_linker: Arc::new(p1_linker), work_base, _ticker: Ticker { stop } })
+        Ok(WasmSandbox {
+            engine,
+            harness,
+            p1_linker: Arc::new(p1_linker),
+            work_base,
+            _ticker: Ticker { stop },
+        })
     }
 
     /// Runs one request. Never fails: a grader-side problem becomes `RunStatus::GraderError`.
@@ -154,7 +169,10 @@ impl WasmSandbox {
         };
         let mut outcome = self.run_in(&dir, request).await;
         for path in &request.collect {
-            outcome.files.insert(path.clone(), dir.read_output(path, request.limits.output.max(request.limits.scratch)));
+            outcome.files.insert(
+                path.clone(),
+                dir.read_output(path, request.limits.output.max(request.limits.scratch)),
+            );
         }
         if outcome.status == RunStatus::Completed && dir.written() > request.limits.scratch {
             outcome.status = RunStatus::ScratchLimit;
@@ -192,7 +210,10 @@ impl WasmSandbox {
         let done = Arc::new(AtomicBool::new(false));
         let watcher = dir.watch_quota(limits.scratch, scratch_hit.clone(), done.clone());
         let cpu_hit = Arc::new(AtomicBool::new(false));
-        let limiter = Limiter { memory: limits.memory as usize, memory_hit: false };
+        let limiter = Limiter {
+            memory: limits.memory as usize,
+            memory_hit: false,
+        };
         let cpu_ticks = (limits.cpu_time.as_millis() / TICK.as_millis()).max(1) as u64;
         let nonce = nonce();
 
@@ -202,7 +223,13 @@ impl WasmSandbox {
                 for a in args {
                     builder.arg(a);
                 }
-                let mut store = Store::new(&self.engine, P1State { wasi: builder.build_p1(), limiter });
+                let mut store = Store::new(
+                    &self.engine,
+                    P1State {
+                        wasi: builder.build_p1(),
+                        limiter,
+                    },
+                );
                 store.limiter(|s| &mut s.limiter);
                 arm_epochs(&mut store, cpu_ticks, cpu_hit.clone(), scratch_hit.clone());
                 let program = dir.submission().join(path.trim_start_matches('/'));
@@ -222,8 +249,14 @@ impl WasmSandbox {
             }
             call => {
                 let body = harness_request(call, &nonce);
-                let mut store =
-                    Store::new(&self.engine, RunState { wasi: builder.build(), table: ResourceTable::new(), limiter });
+                let mut store = Store::new(
+                    &self.engine,
+                    RunState {
+                        wasi: builder.build(),
+                        table: ResourceTable::new(),
+                        limiter,
+                    },
+                );
                 store.limiter(|s| &mut s.limiter);
                 arm_epochs(&mut store, cpu_ticks, cpu_hit.clone(), scratch_hit.clone());
                 let fut = async {
@@ -235,7 +268,9 @@ impl WasmSandbox {
                 match result {
                     Err(_) => (RunStatus::WallTimeout, None, None, memory_hit),
                     Ok(Ok(text)) => match serde_json::from_str::<HarnessResponse>(&text) {
-                        Ok(r) if r.nonce.as_deref() == Some(nonce.as_str()) => (RunStatus::Completed, Some(r), None, memory_hit),
+                        Ok(r) if r.nonce.as_deref() == Some(nonce.as_str()) => {
+                            (RunStatus::Completed, Some(r), None, memory_hit)
+                        }
                         _ => (RunStatus::Forged, None, None, memory_hit),
                     },
                     Ok(Err(e)) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -280,7 +315,12 @@ impl WasmSandbox {
     }
 }
 
-fn arm_epochs<T: 'static>(store: &mut Store<T>, cpu_ticks: u64, cpu_hit: Arc<AtomicBool>, scratch_hit: Arc<AtomicBool>) {
+fn arm_epochs<T: 'static>(
+    store: &mut Store<T>,
+    cpu_ticks: u64,
+    cpu_hit: Arc<AtomicBool>,
+    scratch_hit: Arc<AtomicBool>,
+) {
     let mut used = 0u64;
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
@@ -315,9 +355,12 @@ async fn run_wasm_program(
         return Err(ProgramError::Rejected("the program is not a regular file".into()));
     }
     if meta.len() > size_cap {
-        return Err(ProgramError::Rejected(format!("the program is larger than the {size_cap}-byte limit")));
+        return Err(ProgramError::Rejected(format!(
+            "the program is larger than the {size_cap}-byte limit"
+        )));
     }
-    let bytes = std::fs::read(program).map_err(|e| ProgramError::Rejected(format!("could not read the program: {e}")))?;
+    let bytes =
+        std::fs::read(program).map_err(|e| ProgramError::Rejected(format!("could not read the program: {e}")))?;
     let engine2 = engine.clone();
     // Compiling counts against the wall limit; it runs off the async worker threads.
     let module = tokio::task::spawn_blocking(move || Module::from_binary(&engine2, &bytes))
@@ -328,14 +371,20 @@ async fn run_wasm_program(
         .instantiate_async(&mut *store, &module)
         .await
         .map_err(|e| ProgramError::Rejected(format!("the program cannot start here: {}", first_line(&e))))?;
-    let start = instance
-        .get_typed_func::<(), ()>(&mut *store, "_start")
-        .map_err(|_| ProgramError::Rejected("the program has no `_start` (build it for wasm32-wasip1 as a command)".into()))?;
+    let start = instance.get_typed_func::<(), ()>(&mut *store, "_start").map_err(|_| {
+        ProgramError::Rejected("the program has no `_start` (build it for wasm32-wasip1 as a command)".into())
+    })?;
     start.call_async(&mut *store, ()).await.map_err(ProgramError::Trap)
 }
 
 fn first_line(e: &wasmtime::Error) -> String {
-    e.to_string().lines().next().unwrap_or_default().chars().take(200).collect()
+    e.to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
 }
 
 fn classify_trap(e: &wasmtime::Error) -> RunStatus {
@@ -378,7 +427,11 @@ fn harness_request(call: &Call, nonce: &str) -> String {
             argv.extend(args.iter().cloned());
             req.insert("argv".into(), json!(argv));
         }
-        Call::Functions { module, function, cases } => {
+        Call::Functions {
+            module,
+            function,
+            cases,
+        } => {
             req.insert("kind".into(), json!("functions"));
             req.insert("module".into(), json!(module));
             req.insert("function".into(), json!(function));

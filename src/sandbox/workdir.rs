@@ -22,7 +22,10 @@ pub struct RunDir {
 impl RunDir {
     /// Makes the folders: `submission/` (a copy), `inputs/` (copies), `scratch/` (empty).
     pub fn create(base: &Path, submission: &Path, inputs: &[(String, PathBuf)]) -> Result<RunDir> {
-        let root = tempfile::Builder::new().prefix("run-").tempdir_in(base).context("creating a run folder")?;
+        let root = tempfile::Builder::new()
+            .prefix("run-")
+            .tempdir_in(base)
+            .context("creating a run folder")?;
         let sub = root.path().join("submission");
         copy_tree(submission, &sub, 0).with_context(|| format!("copying {}", submission.display()))?;
         let inp = root.path().join("inputs");
@@ -102,7 +105,9 @@ impl RunDir {
         }
         let file = open_nofollow(&host).map_err(|_| format!("{guest_path} could not be read"))?;
         let mut buf = Vec::new();
-        file.take(cap + 1).read_to_end(&mut buf).map_err(|_| format!("{guest_path} could not be read"))?;
+        file.take(cap + 1)
+            .read_to_end(&mut buf)
+            .map_err(|_| format!("{guest_path} could not be read"))?;
         if buf.len() as u64 > cap {
             return Err(format!("{guest_path} is larger than the {cap}-byte limit"));
         }
@@ -113,7 +118,10 @@ impl RunDir {
 #[cfg(unix)]
 fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().read(true).custom_flags(libc_o_nofollow()).open(path)
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_o_nofollow())
+        .open(path)
 }
 
 #[cfg(unix)]

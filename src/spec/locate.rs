@@ -22,8 +22,15 @@ pub struct PositionIndex {
 }
 
 enum Frame {
-    Map { path: String, expecting_key: bool, key: Option<String> },
-    Seq { path: String, next: usize },
+    Map {
+        path: String,
+        expecting_key: bool,
+        key: Option<String>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 struct Builder {
@@ -32,16 +39,27 @@ struct Builder {
 }
 
 fn join(parent: &str, key: &str) -> String {
-    if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
 }
 
 impl Builder {
     /// The path of the value that starts now, registering its position; `None` for keys.
     fn value_path(&mut self, mark: Marker, scalar: Option<&str>) -> Option<String> {
-        let pos = Position { line: mark.line(), column: mark.col() + 1 };
+        let pos = Position {
+            line: mark.line(),
+            column: mark.col() + 1,
+        };
         match self.stack.last_mut() {
             None => Some(String::new()),
-            Some(Frame::Map { path, expecting_key, key }) => {
+            Some(Frame::Map {
+                path,
+                expecting_key,
+                key,
+            }) => {
                 if *expecting_key {
                     let k = scalar.unwrap_or("?").to_string();
                     let full = join(path, &k);
@@ -76,7 +94,11 @@ impl MarkedEventReceiver for Builder {
             Event::MappingStart(..) => {
                 // A mapping used as a key is not supported in specs; treat it as a value.
                 let path = self.value_path(mark, None).unwrap_or_default();
-                self.stack.push(Frame::Map { path, expecting_key: true, key: None });
+                self.stack.push(Frame::Map {
+                    path,
+                    expecting_key: true,
+                    key: None,
+                });
             }
             Event::SequenceStart(..) => {
                 let path = self.value_path(mark, None).unwrap_or_default();
@@ -94,7 +116,10 @@ impl PositionIndex {
     /// Builds the index; a text that does not parse gives an empty index (the
     /// YAML parser's own error already carries a position).
     pub fn build(text: &str) -> PositionIndex {
-        let mut builder = Builder { index: PositionIndex::default(), stack: Vec::new() };
+        let mut builder = Builder {
+            index: PositionIndex::default(),
+            stack: Vec::new(),
+        };
         let mut parser = Parser::new_from_str(text);
         if parser.load(&mut builder, false).is_err() {
             return PositionIndex::default();

@@ -45,7 +45,11 @@ pub struct Problems<'a> {
 
 impl<'a> Problems<'a> {
     pub fn new(file: &'a str, index: &'a PositionIndex) -> Self {
-        Problems { file, index, errors: Vec::new() }
+        Problems {
+            file,
+            index,
+            errors: Vec::new(),
+        }
     }
     pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         let path = path.into();
@@ -292,7 +296,10 @@ pub enum Compare {
 
 impl Default for Compare {
     fn default() -> Self {
-        Compare::Numeric { abs_tol: 1e-9, rel_tol: 1e-9 }
+        Compare::Numeric {
+            abs_tol: 1e-9,
+            rel_tol: 1e-9,
+        }
     }
 }
 
@@ -415,13 +422,27 @@ pub struct TruthSpec {
 pub enum MetricSpec {
     RocAuc,
     Accuracy,
-    BackgroundRejection { signal_efficiency: f64 },
+    BackgroundRejection {
+        signal_efficiency: f64,
+    },
     /// Asimov significance of a selection: predictions are 1 (selected) or 0 per event.
-    Significance { signal_weight: f64, background_weight: f64 },
-    Chi2Ndf { n_params: usize },
-    Pull { reference: f64, sigma: f64 },
-    AbsError { reference: f64 },
-    RelError { reference: f64 },
+    Significance {
+        signal_weight: f64,
+        background_weight: f64,
+    },
+    Chi2Ndf {
+        n_params: usize,
+    },
+    Pull {
+        reference: f64,
+        sigma: f64,
+    },
+    AbsError {
+        reference: f64,
+    },
+    RelError {
+        reference: f64,
+    },
     Rmse,
     Mae,
     Resolution,
@@ -447,13 +468,19 @@ impl MetricSpec {
     }
     /// Whether the metric compares a single value with a reference (no truth file).
     pub fn is_scalar(&self) -> bool {
-        matches!(self, MetricSpec::Pull { .. } | MetricSpec::AbsError { .. } | MetricSpec::RelError { .. })
+        matches!(
+            self,
+            MetricSpec::Pull { .. } | MetricSpec::AbsError { .. } | MetricSpec::RelError { .. }
+        )
     }
     /// Whether the truth file holds 0/1 class labels.
     pub fn needs_classes(&self) -> bool {
         matches!(
             self,
-            MetricSpec::RocAuc | MetricSpec::Accuracy | MetricSpec::BackgroundRejection { .. } | MetricSpec::Significance { .. }
+            MetricSpec::RocAuc
+                | MetricSpec::Accuracy
+                | MetricSpec::BackgroundRejection { .. }
+                | MetricSpec::Significance { .. }
         )
     }
 }
@@ -524,18 +551,29 @@ pub fn parse(text: &str, file: &str) -> Result<ParsedSpec, Vec<SpecError>> {
     };
     let mut problems = Problems::new(file, &index);
     let limits = check(&spec, &mut problems);
-    let due = spec.assignment.due.as_deref().and_then(|d| match DateTime::parse_from_rfc3339(d) {
-        Ok(t) => Some(t),
-        Err(_) => {
-            problems.push(
-                "assignment.due",
-                format!("`{d}` is not an RFC 3339 time; write it like 2026-10-15T23:59:00-05:00 (with a UTC offset)"),
-            );
-            None
-        }
-    });
+    let due = spec
+        .assignment
+        .due
+        .as_deref()
+        .and_then(|d| match DateTime::parse_from_rfc3339(d) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                problems.push(
+                    "assignment.due",
+                    format!(
+                        "`{d}` is not an RFC 3339 time; write it like 2026-10-15T23:59:00-05:00 (with a UTC offset)"
+                    ),
+                );
+                None
+            }
+        });
     if problems.errors.is_empty() {
-        Ok(ParsedSpec { spec, limits, due, index: std::sync::Arc::new(index) })
+        Ok(ParsedSpec {
+            spec,
+            limits,
+            due,
+            index: std::sync::Arc::new(index),
+        })
     } else {
         Err(problems.errors)
     }
@@ -560,23 +598,39 @@ fn deserialize_error(
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some(end) = rest.find('`') {
             let field = &rest[..end];
-            lookup = if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+            lookup = if path.is_empty() {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            };
         }
     }
     let position = inner
         .location()
         .filter(|_| !path.contains('['))
-        .map(|l| Position { line: l.line(), column: l.column() })
+        .map(|l| Position {
+            line: l.line(),
+            column: l.column(),
+        })
         .or_else(|| index.find(&lookup));
     if message.starts_with("unknown field") {
         message.push_str("; remove it or fix its spelling");
     }
-    SpecError { file: file.to_string(), path: lookup, position, message }
+    SpecError {
+        file: file.to_string(),
+        path: lookup,
+        position,
+        message,
+    }
 }
 
 /// serde_path_to_error writes `.` for the root and `?` for unnamed places.
 fn clean_path(path: &str) -> String {
-    if path == "." { String::new() } else { path.replace(".?", "").trim_end_matches('?').to_string() }
+    if path == "." {
+        String::new()
+    } else {
+        path.replace(".?", "").trim_end_matches('?').to_string()
+    }
 }
 
 fn hint(message: &str) -> String {
@@ -608,7 +662,10 @@ fn parse_size(problems: &mut Problems, path: &str, text: &Option<String>, defaul
         Some(t) => match t.parse::<bytesize::ByteSize>() {
             Ok(b) if b.as_u64() > 0 => b.as_u64(),
             _ => {
-                problems.push(path, format!("`{t}` is not a size; write it like 256MiB, 64KiB or 1GiB"));
+                problems.push(
+                    path,
+                    format!("`{t}` is not a size; write it like 256MiB, 64KiB or 1GiB"),
+                );
                 default
             }
         },
@@ -618,14 +675,23 @@ fn parse_size(problems: &mut Problems, path: &str, text: &Option<String>, defaul
 /// Checks that need only the spec text; returns the parsed limits.
 fn check(spec: &Spec, p: &mut Problems) -> Limits {
     if spec.version != 1 {
-        p.push("version", format!("version {} is not supported; this grader reads version 1", spec.version));
+        p.push(
+            "version",
+            format!("version {} is not supported; this grader reads version 1", spec.version),
+        );
     }
     let a = &spec.assignment;
     if a.id.trim().is_empty() || !a.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        p.push("assignment.id", "use letters, digits, `-` and `_` only (it names files and URLs)");
+        p.push(
+            "assignment.id",
+            "use letters, digits, `-` and `_` only (it names files and URLs)",
+        );
     }
     if a.classroom_prefix.trim().is_empty() || a.classroom_prefix.ends_with('-') {
-        p.push("assignment.classroom_prefix", "give the Classroom assignment prefix without the trailing `-`, e.g. `z-boson`");
+        p.push(
+            "assignment.classroom_prefix",
+            "give the Classroom assignment prefix without the trailing `-`, e.g. `z-boson`",
+        );
     }
     if !(0.0..=100.0).contains(&a.passing_mark) || a.passing_mark.is_nan() {
         p.push("assignment.passing_mark", "give a percentage between 0 and 100");
@@ -638,13 +704,19 @@ fn check(spec: &Spec, p: &mut Problems) -> Limits {
         );
     }
     match (s.runtime, &s.program) {
-        (Runtime::Wasm, None) => p.push("sandbox.program", "`runtime: wasm` needs `program:`, the .wasm file's path in the submission"),
+        (Runtime::Wasm, None) => p.push(
+            "sandbox.program",
+            "`runtime: wasm` needs `program:`, the .wasm file's path in the submission",
+        ),
         (Runtime::Python, Some(_)) => p.push("sandbox.program", "`program:` is only for `runtime: wasm`; remove it"),
         _ => {}
     }
     for key in s.env.keys() {
         if key.is_empty() || key.contains('=') {
-            p.push(format!("sandbox.env.{key}"), "environment variable names cannot be empty or contain `=`");
+            p.push(
+                format!("sandbox.env.{key}"),
+                "environment variable names cannot be empty or contain `=`",
+            );
         }
     }
     let d = Limits::default();
@@ -673,16 +745,25 @@ fn check(spec: &Spec, p: &mut Problems) -> Limits {
         if c.name.trim().is_empty() {
             p.push(format!("{at}.name"), "give the test a name students will recognise");
         } else if !names.insert(c.name.to_string()) {
-            p.push(format!("{at}.name"), format!("another test is already called \"{}\"; names must be unique", c.name));
+            p.push(
+                format!("{at}.name"),
+                format!("another test is already called \"{}\"; names must be unique", c.name),
+            );
         }
         if !(c.points.is_finite() && c.points >= 0.0) {
             p.push(format!("{at}.points"), "points must be a number of at least 0");
         }
         if c.visibility == Visibility::AfterDue && spec.assignment.due.is_none() {
-            p.push(format!("{at}.visibility"), "`after_due` needs `assignment.due`; add the due date");
+            p.push(
+                format!("{at}.visibility"),
+                "`after_due` needs `assignment.due`; add the due date",
+            );
         }
         if s.runtime == Runtime::Wasm && matches!(test, TestSpec::Function(_) | TestSpec::InProcess(_)) {
-            p.push(format!("{at}.kind"), "function and in_process tests need `runtime: python`");
+            p.push(
+                format!("{at}.kind"),
+                "function and in_process tests need `runtime: python`",
+            );
         }
         match test {
             TestSpec::Output(t) => {
@@ -692,17 +773,28 @@ fn check(spec: &Spec, p: &mut Problems) -> Limits {
             }
             TestSpec::Function(t) => {
                 if t.cases.is_empty() && t.cases_file.is_none() {
-                    p.push(format!("{at}.cases"), "give `cases:` (public) or `cases_file:` (hidden) with at least one case");
+                    p.push(
+                        format!("{at}.cases"),
+                        "give `cases:` (public) or `cases_file:` (hidden) with at least one case",
+                    );
                 }
                 if !is_dotted_name(&t.module) {
-                    p.push(format!("{at}.module"), "give a Python module name like `dimuon` (for dimuon.py)");
+                    p.push(
+                        format!("{at}.module"),
+                        "give a Python module name like `dimuon` (for dimuon.py)",
+                    );
                 }
                 if !is_dotted_name(&t.function) || t.function.contains('.') {
                     p.push(format!("{at}.function"), "give a function name like `invariant_mass`");
                 }
                 check_compare(p, &format!("{at}.compare"), &t.compare);
                 for (j, case) in t.cases.iter().enumerate() {
-                    for v in case.args.iter().chain(case.kwargs.values()).chain(std::iter::once(&case.expect)) {
+                    for v in case
+                        .args
+                        .iter()
+                        .chain(case.kwargs.values())
+                        .chain(std::iter::once(&case.expect))
+                    {
                         if let Err(e) = Datum::from_yaml(v) {
                             p.push(format!("{at}.cases[{j}]"), e);
                         }
@@ -724,7 +816,8 @@ fn is_dotted_name(s: &str) -> bool {
     !s.is_empty()
         && s.split('.').all(|part| {
             let mut chars = part.chars();
-            matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+            matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+                && chars.all(|c| c.is_alphanumeric() || c == '_')
         })
 }
 
@@ -732,19 +825,26 @@ fn check_run(p: &mut Problems, at: &str, run: &RunSpec, runtime: Runtime) {
     match (runtime, &run.script, &run.module) {
         (Runtime::Python, None, None) => p.push(format!("{at}.run"), "give `script:` (a .py file) or `module:`"),
         (Runtime::Python, Some(_), Some(_)) => p.push(format!("{at}.run"), "give `script:` or `module:`, not both"),
-        (Runtime::Wasm, s, m) if s.is_some() || m.is_some() => {
-            p.push(format!("{at}.run"), "with `runtime: wasm` the program is `sandbox.program`; give only `args` and `stdin`")
-        }
+        (Runtime::Wasm, s, m) if s.is_some() || m.is_some() => p.push(
+            format!("{at}.run"),
+            "with `runtime: wasm` the program is `sandbox.program`; give only `args` and `stdin`",
+        ),
         _ => {}
     }
     if let Some(script) = &run.script {
         if script.starts_with('/') || script.split('/').any(|c| c == "..") {
-            p.push(format!("{at}.run.script"), "give a path inside the submission, like `fit.py`");
+            p.push(
+                format!("{at}.run.script"),
+                "give a path inside the submission, like `fit.py`",
+            );
         }
     }
     if let Some(m) = &run.module {
         if !is_dotted_name(m) {
-            p.push(format!("{at}.run.module"), "give a module name like `zfit` or `pkg.main`");
+            p.push(
+                format!("{at}.run.module"),
+                "give a module name like `zfit` or `pkg.main`",
+            );
         }
     }
 }
@@ -754,7 +854,10 @@ fn check_guest_path(p: &mut Problems, at: &str, path: Option<&str>) {
         let ok = (path.starts_with("/scratch/") || path.starts_with("/submission/") || !path.starts_with('/'))
             && !path.split('/').any(|c| c == "..");
         if !ok {
-            p.push(at, "give a path under /scratch/ (or relative to the submission), like /scratch/out.csv");
+            p.push(
+                at,
+                "give a path under /scratch/ (or relative to the submission), like /scratch/out.csv",
+            );
         }
     }
 }
@@ -769,7 +872,10 @@ fn check_expect(p: &mut Problems, at: &str, expect: &Expect) {
         Expect::Numeric(n) => {
             if let Some(r) = &n.extract {
                 if let Err(e) = regex::Regex::new(r) {
-                    p.push(format!("{at}.expect.numeric.extract"), format!("not a valid regex: {e}"));
+                    p.push(
+                        format!("{at}.expect.numeric.extract"),
+                        format!("not a valid regex: {e}"),
+                    );
                 }
             }
             if !(n.abs_tol >= 0.0 && n.rel_tol >= 0.0) {
@@ -793,39 +899,66 @@ fn check_metric(p: &mut Problems, at: &str, t: &MetricTest) {
     match &t.metric {
         MetricSpec::BackgroundRejection { signal_efficiency } => {
             if !(*signal_efficiency > 0.0 && *signal_efficiency <= 1.0) {
-                p.push(format!("{metric_at}.background_rejection.signal_efficiency"), "give a signal efficiency in (0, 1], e.g. 0.5");
+                p.push(
+                    format!("{metric_at}.background_rejection.signal_efficiency"),
+                    "give a signal efficiency in (0, 1], e.g. 0.5",
+                );
             }
         }
-        MetricSpec::Significance { signal_weight, background_weight } => {
+        MetricSpec::Significance {
+            signal_weight,
+            background_weight,
+        } => {
             if !(*signal_weight > 0.0 && *background_weight > 0.0) {
                 p.push(format!("{metric_at}.significance"), "event weights must be above 0");
             }
         }
         MetricSpec::Pull { sigma, reference } => {
             if !(*sigma > 0.0 && sigma.is_finite() && reference.is_finite()) {
-                p.push(format!("{metric_at}.pull"), "give a finite reference and a sigma above 0");
+                p.push(
+                    format!("{metric_at}.pull"),
+                    "give a finite reference and a sigma above 0",
+                );
             }
         }
         MetricSpec::RelError { reference } if *reference == 0.0 || !reference.is_finite() => {
-            p.push(format!("{metric_at}.rel_error.reference"), "a relative error needs a finite, non-zero reference");
+            p.push(
+                format!("{metric_at}.rel_error.reference"),
+                "a relative error needs a finite, non-zero reference",
+            );
         }
         MetricSpec::AbsError { reference } if !reference.is_finite() => {
-            p.push(format!("{metric_at}.abs_error.reference"), "give a finite reference value");
+            p.push(
+                format!("{metric_at}.abs_error.reference"),
+                "give a finite reference value",
+            );
         }
         MetricSpec::Chi2Ndf { .. } => {
             if t.truth.as_ref().is_some_and(|tr| tr.sigma_column.is_none()) {
-                p.push(format!("{at}.truth.sigma_column"), "chi2_ndf needs `sigma_column:`, the uncertainties");
+                p.push(
+                    format!("{at}.truth.sigma_column"),
+                    "chi2_ndf needs `sigma_column:`, the uncertainties",
+                );
             }
         }
         _ => {}
     }
     match (&t.truth, t.metric.is_scalar()) {
-        (None, false) => p.push(format!("{at}.truth"), format!("{} needs `truth:` (a CSV file and column)", t.metric.name())),
-        (Some(_), true) => p.push(format!("{at}.truth"), format!("{} compares with `reference`; remove `truth:`", t.metric.name())),
+        (None, false) => p.push(
+            format!("{at}.truth"),
+            format!("{} needs `truth:` (a CSV file and column)", t.metric.name()),
+        ),
+        (Some(_), true) => p.push(
+            format!("{at}.truth"),
+            format!("{} compares with `reference`; remove `truth:`", t.metric.name()),
+        ),
         _ => {}
     }
     if t.metric.is_scalar() && t.predictions.format != FileFormat::Json {
-        p.push(format!("{at}.predictions.format"), "a single fitted value is read from JSON; use `format: json`");
+        p.push(
+            format!("{at}.predictions.format"),
+            "a single fitted value is read from JSON; use `format: json`",
+        );
     }
     let score_at = format!("{at}.score");
     match &t.score {
@@ -835,13 +968,19 @@ fn check_metric(p: &mut Problems, at: &str, t: &MetricTest) {
             }
             if let (Some(lo), Some(hi)) = (min, max) {
                 if lo > hi {
-                    p.push(format!("{score_at}.threshold"), "`min` is above `max`: no value could pass");
+                    p.push(
+                        format!("{score_at}.threshold"),
+                        "`min` is above `max`: no value could pass",
+                    );
                 }
             }
         }
         ScoreRule::Ramp { zero_at, full_at } => {
             if !(zero_at.is_finite() && full_at.is_finite()) || zero_at == full_at {
-                p.push(format!("{score_at}.ramp"), "`zero_at` and `full_at` must be finite and different");
+                p.push(
+                    format!("{score_at}.ramp"),
+                    "`zero_at` and `full_at` must be finite and different",
+                );
             } else if let Some(better) = t.metric.higher_is_better() {
                 // A ramp that rewards the wrong direction is almost always a typo.
                 if better != (full_at > zero_at) {
@@ -864,9 +1003,10 @@ impl MetricSpec {
     /// Which direction is better, when the metric has one.
     pub fn higher_is_better(&self) -> Option<bool> {
         match self {
-            MetricSpec::RocAuc | MetricSpec::Accuracy | MetricSpec::BackgroundRejection { .. } | MetricSpec::Significance { .. } => {
-                Some(true)
-            }
+            MetricSpec::RocAuc
+            | MetricSpec::Accuracy
+            | MetricSpec::BackgroundRejection { .. }
+            | MetricSpec::Significance { .. } => Some(true),
             MetricSpec::Pull { .. }
             | MetricSpec::AbsError { .. }
             | MetricSpec::RelError { .. }
