@@ -109,35 +109,28 @@ pub fn truncate_middle(text: &str, keep: usize) -> String {
     format!("{head}\n… ({} characters left out) …\n{tail}", count - keep)
 }
 
-/// Program exit: `Err` with feedback when the program did not finish normally.
+/// Whether the program finished normally (exit code 0, no exception); adds feedback if not.
 fn program_finished(run: &RunOutcome, r: &mut TestResult) -> bool {
-    if let RunStatus::Exited(code) = run.status {
-        if code != 0 {
+    let code = match (&run.response, run.exit_code) {
+        (Some(resp), _) if resp.outcome == "exception" => {
             r.status = Status::Error;
-            r.feedback.push(format!("your program exited with code {code}"));
+            r.feedback.push(format!("your program raised {}", last_line(resp.error.as_deref())));
             return false;
         }
-        return true;
-    }
-    let Some(resp) = &run.response else {
-        r.status = Status::Error;
-        r.feedback.push("your program produced no result".into());
-        return false;
+        (Some(resp), _) => resp.exit_code.unwrap_or(0),
+        (None, Some(code)) => i64::from(code),
+        (None, None) => {
+            r.status = Status::Error;
+            r.feedback.push("your program produced no result".into());
+            return false;
+        }
     };
-    match (resp.outcome.as_str(), resp.exit_code) {
-        ("exception", _) => {
-            r.status = Status::Error;
-            r.feedback
-                .push(format!("your program raised {}", last_line(resp.error.as_deref())));
-            false
-        }
-        (_, Some(code)) if code != 0 => {
-            r.status = Status::Error;
-            r.feedback.push(format!("your program exited with code {code}"));
-            false
-        }
-        _ => true,
+    if code != 0 {
+        r.status = Status::Error;
+        r.feedback.push(format!("your program exited with code {code}"));
+        return false;
     }
+    true
 }
 
 fn last_line(traceback: Option<&str>) -> String {

@@ -592,6 +592,11 @@ fn deserialize_error(
         Some(cut) => raw[..cut].to_string(),
         None => raw.clone(),
     };
+    // serde_yaml puts the path in front of errors raised inside tagged enums; we print our own.
+    let message = match message.split_once(": ") {
+        Some((prefix, rest)) if !prefix.contains(char::is_whitespace) && !rest.is_empty() => rest.to_string(),
+        _ => message,
+    };
     let mut message = hint(&message);
     let mut lookup = path.clone();
     // For an unknown field, point at the field itself.

@@ -42,13 +42,13 @@ def _solve3(a, b):
 
 
 def _gauss_fit(centers, counts, mu, sigma):
-    """Fit ln(count) = a + b t + c t^2 (t = x - mu), weights = counts, on mu +- 1.2 sigma.
+    """Fit ln(count) = a + b t + c t^2 (t = x - mu), weights = counts, on mu +- 1.5 sigma.
 
     A Gaussian is a parabola in log space, so this is a Gaussian fit to the top of the
     peak (above about half maximum), where the radiative tail and the background hardly
     matter. Returns the new (mu, sigma), or None when the fit fails.
     """
-    half = max(1.2 * sigma, 2.5 * BIN)
+    half = max(1.5 * sigma, 2.5 * BIN)
     s = [[0.0] * 3 for _ in range(3)]
     r = [0.0] * 3
     used = 0
@@ -80,7 +80,7 @@ def estimate_peak(masses):
     """[mass, width] of the Z peak (GeV): peak position and full width at half maximum.
 
     Histogram 70-110 GeV in 0.5 GeV bins, start at the maximum of the 5-bin smoothed
-    histogram, then repeatedly fit a Gaussian to the log of the counts within 1.2 sigma
+    histogram, then repeatedly fit a Gaussian to the log of the counts within 1.5 sigma
     of the current centre. width = 2 sqrt(2 ln 2) sigma, the FWHM of the observed peak.
     """
     nbins = int(round((HIST_HI - HIST_LO) / BIN))
