@@ -44,7 +44,10 @@ pub struct TestReport {
     pub in_process: bool,
     /// What the student may see about this test (empty unless shown in full).
     pub feedback: Vec<String>,
+    /// The student's own output, when shown in full and the run saw no hidden inputs.
     pub output: Option<String>,
+    /// The metric's value: for the instructor's record (the Markdown shows it only in
+    /// feedback of tests shown in full).
     pub metric: Option<MetricValue>,
 }
 
@@ -107,7 +110,7 @@ pub fn build(result: &GradeResult, due: Option<DateTime<FixedOffset>>, as_of: Da
                 } else {
                     None
                 },
-                metric: if full { t.metric.clone() } else { None },
+                metric: t.metric.clone(),
             }
         })
         .collect();

@@ -7,7 +7,10 @@ use std::path::Path;
 
 fn validate(dir: &Path) -> (i32, String) {
     let out = autograder().arg("validate").arg(dir).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Writes `spec` into a fresh assignment folder with the given extra files.
@@ -40,7 +43,9 @@ fn examples_validate_cleanly() {
 
 #[test]
 fn unknown_field_names_line_column_and_fix() {
-    let spec = format!("{HEAD}  - name: t\n    kind: function\n    pointz: 3\n    points: 1\n    module: m\n    function: f\n    cases: [{{args: [1], expect: 1}}]\n");
+    let spec = format!(
+        "{HEAD}  - name: t\n    kind: function\n    pointz: 3\n    points: 1\n    module: m\n    function: f\n    cases: [{{args: [1], expect: 1}}]\n"
+    );
     let dir = assignment(&spec, &[]);
     let (code, err) = validate(dir.path());
     assert_eq!(code, 2);
@@ -92,7 +97,10 @@ fn container_backend_and_bad_due_date_are_explained() {
     let dir = assignment(spec, &[]);
     let (code, err) = validate(dir.path());
     assert_eq!(code, 2);
-    assert!(err.contains("spec.yaml:8:3:") && err.contains("not available yet"), "{err}");
+    assert!(
+        err.contains("spec.yaml:8:3:") && err.contains("not available yet"),
+        "{err}"
+    );
     assert!(err.contains("spec.yaml:6:3:") && err.contains("RFC 3339"), "{err}");
 }
 
@@ -103,14 +111,27 @@ fn yaml_syntax_errors_have_positions() {
     assert_eq!(code, 2);
     assert!(err.contains("spec.yaml:"), "{err}");
     let pos = err.split("spec.yaml:").nth(1).unwrap();
-    assert!(pos.chars().next().unwrap().is_ascii_digit(), "a line number follows the file: {err}");
+    assert!(
+        pos.chars().next().unwrap().is_ascii_digit(),
+        "a line number follows the file: {err}"
+    );
 }
 
 #[test]
 fn grade_refuses_a_broken_spec_with_exit_2() {
-    let dir = assignment(&format!("{HEAD}  - name: x\n    kind: output\n    points: -1\n    run: {{script: a.py}}\n    expect: {{exact: hi}}\n"), &[]);
+    let dir = assignment(
+        &format!(
+            "{HEAD}  - name: x\n    kind: output\n    points: -1\n    run: {{script: a.py}}\n    expect: {{exact: hi}}\n"
+        ),
+        &[],
+    );
     let sub = tempfile::tempdir().unwrap();
-    let out = autograder().arg("grade").arg(dir.path()).arg(sub.path()).output().unwrap();
+    let out = autograder()
+        .arg("grade")
+        .arg(dir.path())
+        .arg(sub.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("points must be a number of at least 0"));
 }

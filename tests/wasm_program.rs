@@ -75,5 +75,11 @@ fn a_file_that_is_not_wasm_is_the_students_error() {
     assert_eq!(g.code, 1);
     let t = g.test("greets");
     assert_eq!(t["status"], "error");
-    assert!(t["feedback"][0].as_str().unwrap().contains("not a valid WebAssembly program"), "{t}");
+    assert!(
+        t["feedback"][0]
+            .as_str()
+            .unwrap()
+            .contains("not a valid WebAssembly program"),
+        "{t}"
+    );
 }

@@ -114,7 +114,8 @@ fn program_finished(run: &RunOutcome, r: &mut TestResult) -> bool {
     let code = match (&run.response, run.exit_code) {
         (Some(resp), _) if resp.outcome == "exception" => {
             r.status = Status::Error;
-            r.feedback.push(format!("your program raised {}", last_line(resp.error.as_deref())));
+            r.feedback
+                .push(format!("your program raised {}", last_line(resp.error.as_deref())));
             return false;
         }
         (Some(resp), _) => resp.exit_code.unwrap_or(0),

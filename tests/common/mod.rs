@@ -56,7 +56,12 @@ impl Graded {
         self.json["max_total"].as_f64().unwrap()
     }
     pub fn statuses(&self) -> Vec<String> {
-        self.json["tests"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap().to_string()).collect()
+        self.json["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["status"].as_str().unwrap().to_string())
+            .collect()
     }
 }
 

@@ -199,6 +199,8 @@ def _exit_code(code):
 
 
 def _prepare(request):
+    # No .pyc files: nothing to write into the submission copy, nothing to spend scratch on.
+    sys.dont_write_bytecode = True
     for entry in reversed(request.get("path", [])):
         sys.path.insert(0, entry)
     # Folders that did not exist when the snapshot was taken may be cached as absent.

@@ -116,8 +116,12 @@ def read_masses(path):
     names = ("E1", "px1", "py1", "pz1", "E2", "px2", "py2", "pz2")
     masses = []
     with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            masses.append(invariant_mass(*(float(row[k]) for k in names)))
+        reader = csv.reader(f)
+        header = next(reader)
+        cols = [header.index(k) for k in names]
+        for row in reader:
+            if row:
+                masses.append(invariant_mass(*[float(row[c]) for c in cols]))
     return masses
 
 
