@@ -12,7 +12,9 @@ fn sb(sub: &str) -> Graded {
 }
 
 fn metric(g: &Graded, test: &str) -> f64 {
-    g.test(test)["metric"]["value"].as_f64().unwrap_or_else(|| panic!("{}", g.test(test)))
+    g.test(test)["metric"]["value"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{}", g.test(test)))
 }
 
 #[test]
@@ -31,11 +33,16 @@ fn weaker_classifiers_earn_what_the_ramp_gives() {
     let partial = sb("partial");
     let auc = metric(&partial, "ROC AUC on the hidden test set");
     assert!(auc > 0.65 && auc < 0.84, "a single feature separates partly: {auc}");
-    let points = partial.test("ROC AUC on the hidden test set")["points"].as_f64().unwrap();
+    let points = partial.test("ROC AUC on the hidden test set")["points"]
+        .as_f64()
+        .unwrap();
     let expected = 4.0 * (auc - 0.65) / (0.84 - 0.65);
     assert!((points - expected).abs() < 1e-5, "ramp: {points} vs {expected}");
     let wrong = sb("wrong");
-    assert!(metric(&wrong, "ROC AUC on the hidden test set") < 0.5, "inverted scores");
+    assert!(
+        metric(&wrong, "ROC AUC on the hidden test set") < 0.5,
+        "inverted scores"
+    );
     assert_eq!(wrong.test("ROC AUC on the hidden test set")["points"], 0.0);
     assert!(wrong.total() < partial.total());
 }

@@ -70,8 +70,10 @@ fn partial_and_wrong_submissions_score_lower_in_order() {
     );
     assert!(partial.test("Z mass on the hidden sample")["points"].as_f64().unwrap() < 4.0);
     assert!(partial.total() > wrong.total() && partial.total() < full.total());
-    // The wrong one gets no mass function points.
-    assert_eq!(wrong.test("invariant mass of simple pairs")["points"], 0.0);
+    // The wrong one adds the momenta's squares: only the back-to-back pair, whose momenta
+    // cancel, comes out right (1 of 3 cases).
+    assert_eq!(wrong.test("invariant mass of simple pairs")["status"], "failed");
+    assert_eq!(wrong.test("invariant mass of simple pairs")["points"], 1.0);
     assert!(wrong.total() < 0.25 * wrong.max_total(), "{}", wrong.markdown);
 }
 
@@ -198,8 +200,10 @@ fn reading_outside_the_sandbox_finds_nothing() {
         "no hidden file is listed in what the student sees"
     );
     assert_no_secrets(&g);
-    // Its constant answers earn no hidden-case points for the mass function.
+    // Its constant answers earn no hidden-case points: the mass function's cases are varied and
+    // the peak cases sit at three momentum scales, so a hard-coded 91 GeV fails them.
     assert_eq!(g.test("invariant mass of real-looking events")["points"], 0.0);
+    assert_eq!(g.test("peak estimate on hidden samples")["points"], 0.0);
 }
 
 #[test]
