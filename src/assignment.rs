@@ -181,10 +181,10 @@ fn load_test(dir: &Path, i: usize, test: &TestSpec, p: &mut Problems) -> TestDat
     match test {
         TestSpec::Output(t) => {
             load_inputs(dir, &at, &t.inputs, &mut data, p);
-            if let Expect::ExactFile(rel) = &t.expect {
-                if let Some(full) = resolve(dir, rel, &format!("{at}.expect.exact_file"), p) {
-                    data.expected_text = std::fs::read_to_string(full).ok();
-                }
+            if let Expect::ExactFile(rel) = &t.expect
+                && let Some(full) = resolve(dir, rel, &format!("{at}.expect.exact_file"), p)
+            {
+                data.expected_text = std::fs::read_to_string(full).ok();
             }
         }
         TestSpec::Function(t) => {
@@ -257,10 +257,10 @@ fn check_truth(metric: &spec::MetricSpec, truth: &Truth) -> Result<(), String> {
             return Err("the labels hold one class only; the metric needs both signal (1) and background (0)".into());
         }
     }
-    if let Some(sigma) = &truth.sigma {
-        if let Some(row) = sigma.iter().position(|s| !(*s > 0.0)) {
-            return Err(format!("sigma at row {row} is not above 0"));
-        }
+    if let Some(sigma) = &truth.sigma
+        && let Some(row) = sigma.iter().position(|s| s.is_nan() || *s <= 0.0)
+    {
+        return Err(format!("sigma at row {row} is not above 0"));
     }
     Ok(())
 }
@@ -323,10 +323,10 @@ fn untag(d: Datum) -> Datum {
                         _ => Datum::Str(s.clone()),
                     };
                 }
-                if let Some(Datum::Str(s)) = m.get("$int") {
-                    if let Ok(i) = s.parse() {
-                        return Datum::Int(i);
-                    }
+                if let Some(Datum::Str(s)) = m.get("$int")
+                    && let Ok(i) = s.parse()
+                {
+                    return Datum::Int(i);
                 }
                 if let Some(Datum::Map(inner)) = m.remove("$dict") {
                     return Datum::Map(inner.into_iter().map(|(k, v)| (k, untag(v))).collect());

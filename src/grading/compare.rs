@@ -67,10 +67,10 @@ fn structural(expected: &Datum, got: &Datum, num: &dyn Fn(f64, f64) -> Result<()
     match (expected, got) {
         (Datum::Int(_) | Datum::Float(_), Datum::Int(_) | Datum::Float(_)) => {
             let (e, g) = (expected.as_f64().unwrap_or(f64::NAN), got.as_f64().unwrap_or(f64::NAN));
-            if let (Datum::Int(a), Datum::Int(b)) = (expected, got) {
-                if a == b {
-                    return Ok(());
-                }
+            if let (Datum::Int(a), Datum::Int(b)) = (expected, got)
+                && a == b
+            {
+                return Ok(());
             }
             num(e, g).map_err(|_| {
                 if g.is_nan() {

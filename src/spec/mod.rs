@@ -600,15 +600,15 @@ fn deserialize_error(
     let mut message = hint(&message);
     let mut lookup = path.clone();
     // For an unknown field, point at the field itself.
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some(end) = rest.find('`') {
-            let field = &rest[..end];
-            lookup = if path.is_empty() {
-                field.to_string()
-            } else {
-                format!("{path}.{field}")
-            };
-        }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some(end) = rest.find('`')
+    {
+        let field = &rest[..end];
+        lookup = if path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
     }
     let position = inner
         .location()
@@ -836,21 +836,21 @@ fn check_run(p: &mut Problems, at: &str, run: &RunSpec, runtime: Runtime) {
         ),
         _ => {}
     }
-    if let Some(script) = &run.script {
-        if script.starts_with('/') || script.split('/').any(|c| c == "..") {
-            p.push(
-                format!("{at}.run.script"),
-                "give a path inside the submission, like `fit.py`",
-            );
-        }
+    if let Some(script) = &run.script
+        && (script.starts_with('/') || script.split('/').any(|c| c == ".."))
+    {
+        p.push(
+            format!("{at}.run.script"),
+            "give a path inside the submission, like `fit.py`",
+        );
     }
-    if let Some(m) = &run.module {
-        if !is_dotted_name(m) {
-            p.push(
-                format!("{at}.run.module"),
-                "give a module name like `zfit` or `pkg.main`",
-            );
-        }
+    if let Some(m) = &run.module
+        && !is_dotted_name(m)
+    {
+        p.push(
+            format!("{at}.run.module"),
+            "give a module name like `zfit` or `pkg.main`",
+        );
     }
 }
 
@@ -875,13 +875,13 @@ fn check_expect(p: &mut Problems, at: &str, expect: &Expect) {
             }
         }
         Expect::Numeric(n) => {
-            if let Some(r) = &n.extract {
-                if let Err(e) = regex::Regex::new(r) {
-                    p.push(
-                        format!("{at}.expect.numeric.extract"),
-                        format!("not a valid regex: {e}"),
-                    );
-                }
+            if let Some(r) = &n.extract
+                && let Err(e) = regex::Regex::new(r)
+            {
+                p.push(
+                    format!("{at}.expect.numeric.extract"),
+                    format!("not a valid regex: {e}"),
+                );
             }
             if !(n.abs_tol >= 0.0 && n.rel_tol >= 0.0) {
                 p.push(format!("{at}.expect.numeric"), "tolerances must be at least 0");
@@ -892,39 +892,35 @@ fn check_expect(p: &mut Problems, at: &str, expect: &Expect) {
 }
 
 fn check_compare(p: &mut Problems, at: &str, compare: &Compare) {
-    if let Compare::Numeric { abs_tol, rel_tol } = compare {
-        if !(*abs_tol >= 0.0 && *rel_tol >= 0.0) {
-            p.push(at, "tolerances must be at least 0");
-        }
+    if let Compare::Numeric { abs_tol, rel_tol } = compare
+        && !(*abs_tol >= 0.0 && *rel_tol >= 0.0)
+    {
+        p.push(at, "tolerances must be at least 0");
     }
 }
 
 fn check_metric(p: &mut Problems, at: &str, t: &MetricTest) {
     let metric_at = format!("{at}.metric");
     match &t.metric {
-        MetricSpec::BackgroundRejection { signal_efficiency } => {
-            if !(*signal_efficiency > 0.0 && *signal_efficiency <= 1.0) {
-                p.push(
-                    format!("{metric_at}.background_rejection.signal_efficiency"),
-                    "give a signal efficiency in (0, 1], e.g. 0.5",
-                );
-            }
+        MetricSpec::BackgroundRejection { signal_efficiency }
+            if !(*signal_efficiency > 0.0 && *signal_efficiency <= 1.0) =>
+        {
+            p.push(
+                format!("{metric_at}.background_rejection.signal_efficiency"),
+                "give a signal efficiency in (0, 1], e.g. 0.5",
+            );
         }
         MetricSpec::Significance {
             signal_weight,
             background_weight,
-        } => {
-            if !(*signal_weight > 0.0 && *background_weight > 0.0) {
-                p.push(format!("{metric_at}.significance"), "event weights must be above 0");
-            }
+        } if !(*signal_weight > 0.0 && *background_weight > 0.0) => {
+            p.push(format!("{metric_at}.significance"), "event weights must be above 0");
         }
-        MetricSpec::Pull { sigma, reference } => {
-            if !(*sigma > 0.0 && sigma.is_finite() && reference.is_finite()) {
-                p.push(
-                    format!("{metric_at}.pull"),
-                    "give a finite reference and a sigma above 0",
-                );
-            }
+        MetricSpec::Pull { sigma, reference } if !(*sigma > 0.0 && sigma.is_finite() && reference.is_finite()) => {
+            p.push(
+                format!("{metric_at}.pull"),
+                "give a finite reference and a sigma above 0",
+            );
         }
         MetricSpec::RelError { reference } if *reference == 0.0 || !reference.is_finite() => {
             p.push(
@@ -938,13 +934,11 @@ fn check_metric(p: &mut Problems, at: &str, t: &MetricTest) {
                 "give a finite reference value",
             );
         }
-        MetricSpec::Chi2Ndf { .. } => {
-            if t.truth.as_ref().is_some_and(|tr| tr.sigma_column.is_none()) {
-                p.push(
-                    format!("{at}.truth.sigma_column"),
-                    "chi2_ndf needs `sigma_column:`, the uncertainties",
-                );
-            }
+        MetricSpec::Chi2Ndf { .. } if t.truth.as_ref().is_some_and(|tr| tr.sigma_column.is_none()) => {
+            p.push(
+                format!("{at}.truth.sigma_column"),
+                "chi2_ndf needs `sigma_column:`, the uncertainties",
+            );
         }
         _ => {}
     }
@@ -971,13 +965,13 @@ fn check_metric(p: &mut Problems, at: &str, t: &MetricTest) {
             if min.is_none() && max.is_none() {
                 p.push(format!("{score_at}.threshold"), "give `min:`, `max:` or both");
             }
-            if let (Some(lo), Some(hi)) = (min, max) {
-                if lo > hi {
-                    p.push(
-                        format!("{score_at}.threshold"),
-                        "`min` is above `max`: no value could pass",
-                    );
-                }
+            if let (Some(lo), Some(hi)) = (min, max)
+                && lo > hi
+            {
+                p.push(
+                    format!("{score_at}.threshold"),
+                    "`min` is above `max`: no value could pass",
+                );
             }
         }
         ScoreRule::Ramp { zero_at, full_at } => {
