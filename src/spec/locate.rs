@@ -48,7 +48,7 @@ fn join(parent: &str, key: &str) -> String {
 
 impl Builder {
     /// The path of the value that starts now, registering its position; `None` for keys.
-    fn value_path(&mut self, mark: Marker, scalar: Option<&str>) -> Option<String> {
+    fn value_path(&mut self, mark: Marker, scalar: Option<&str>, starts_map: bool) -> Option<String> {
         let pos = Position {
             line: mark.line(),
             column: mark.col() + 1,
@@ -64,6 +64,9 @@ impl Builder {
                     let k = scalar.unwrap_or("?").to_string();
                     let full = join(path, &k);
                     self.index.positions.entry(full).or_insert(pos);
+                    // A mapping's own position is that of its first key (the parser's mark
+                    // for the start of a block mapping inside a sequence is one column late).
+                    self.index.positions.entry(path.clone()).or_insert(pos);
                     *key = Some(k);
                     *expecting_key = false;
                     None
@@ -75,7 +78,9 @@ impl Builder {
             Some(Frame::Seq { path, next }) => {
                 let full = format!("{path}[{next}]");
                 *next += 1;
-                self.index.positions.entry(full.clone()).or_insert(pos);
+                if !starts_map {
+                    self.index.positions.entry(full.clone()).or_insert(pos);
+                }
                 Some(full)
             }
         }
@@ -86,14 +91,14 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(value, ..) => {
-                self.value_path(mark, Some(&value));
+                self.value_path(mark, Some(&value), false);
             }
             Event::Alias(_) => {
-                self.value_path(mark, None);
+                self.value_path(mark, None, false);
             }
             Event::MappingStart(..) => {
                 // A mapping used as a key is not supported in specs; treat it as a value.
-                let path = self.value_path(mark, None).unwrap_or_default();
+                let path = self.value_path(mark, None, true).unwrap_or_default();
                 self.stack.push(Frame::Map {
                     path,
                     expecting_key: true,
@@ -101,7 +106,7 @@ impl MarkedEventReceiver for Builder {
                 });
             }
             Event::SequenceStart(..) => {
-                let path = self.value_path(mark, None).unwrap_or_default();
+                let path = self.value_path(mark, None, false).unwrap_or_default();
                 self.stack.push(Frame::Seq { path, next: 0 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
