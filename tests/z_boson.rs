@@ -226,6 +226,25 @@ fn an_object_equal_to_everything_does_not_pass() {
         assert_eq!(g.test(name)["points"], 0.0, "{name}: {}", g.markdown);
     }
     assert!(g.markdown.contains("not plain data"), "{}", g.markdown);
+    // In-process tests compare inside the student's interpreter, where such an object wins: this
+    // is why they are opt-in, marked, and not the default (README, "Trust").
+    let inproc = g.test("physical properties of your functions");
+    assert_eq!(inproc["in_process"], true);
+    assert!(g.markdown.contains("physical properties of your functions (in-process)"));
+}
+
+#[test]
+fn in_process_tests_report_counts_only() {
+    let g = z("wrong", &[]);
+    let t = g.test("physical properties of your functions");
+    assert_eq!(t["status"], "failed");
+    assert_eq!(t["feedback"][0], "2 of 3 checks passed");
+    assert!(t["output"].is_null());
+    let source = std::fs::read_to_string(example(A).join("private/test_properties.py")).unwrap();
+    for line in source.lines().filter(|l| l.contains("assert")) {
+        assert!(!g.markdown.contains(line.trim()), "test source leaked: {line}");
+    }
+    assert!(!g.markdown.contains("test_mass_is_boost_invariant_along_z"));
 }
 
 // ---- real detector data --------------------------------------------------------------------
