@@ -36,6 +36,9 @@ pub struct TestData {
     pub hidden_inputs: bool,
     pub expected_text: Option<String>,
     pub test_source: Option<(String, String)>,
+    /// For in-process tests: the test names the file defines (or the file name for a file of
+    /// plain asserts); only these are counted.
+    pub test_names: Vec<String>,
     pub truth: Option<Truth>,
 }
 
@@ -217,6 +220,7 @@ fn load_test(dir: &Path, i: usize, test: &TestSpec, p: &mut Problems) -> TestDat
                             .file_name()
                             .map(|n| n.to_string_lossy().to_string())
                             .unwrap_or_default();
+                        data.test_names = test_names(&text, &name);
                         data.test_source = Some((name, text));
                     }
                     Err(e) => p.push(here, format!("cannot read `{}`: {e}", t.file)),
@@ -242,6 +246,22 @@ fn load_test(dir: &Path, i: usize, test: &TestSpec, p: &mut Problems) -> TestDat
         }
     }
     data
+}
+
+/// The `test*` functions and methods a Python test file defines, in order, without repeats.
+fn test_names(source: &str, filename: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"(?m)^[ \t]*def[ \t]+(test\w*)[ \t]*\(").expect("a valid pattern");
+    let mut names: Vec<String> = Vec::new();
+    for cap in re.captures_iter(source) {
+        let name = cap[1].to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        names.push(filename.to_string());
+    }
+    names
 }
 
 fn check_truth(metric: &spec::MetricSpec, truth: &Truth) -> Result<(), String> {

@@ -137,29 +137,50 @@ pub fn pts(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Escapes text for one Markdown table cell or line: no markup, no mentions, no HTML.
+/// Characters that change how text reads without showing: bidirectional overrides and
+/// zero-width marks. Dropped from anything a student controls.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Longest line of student-influenced text in the comment.
+const LINE_MAX: usize = 300;
+
+/// Escapes text for one Markdown table cell or line: no markup, no mentions, no HTML, no
+/// autolinks, no entities, bounded length.
 pub fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for (count, c) in text.chars().filter(|c| !invisible(*c)).enumerate() {
+        if count == LINE_MAX {
+            out.push('…');
+            break;
+        }
         match c {
             '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '~' | '!' => {
                 out.push('\\');
                 out.push(c);
             }
+            '&' => out.push_str("&amp;"),
             '@' => out.push_str("@\u{200b}"),
             '\n' | '\r' => out.push(' '),
             c if c.is_control() => {}
             c => out.push(c),
         }
     }
-    out
+    // GitHub links bare URLs; entities keep the text readable without making it a link.
+    out.replace("://", "&#58;//").replace("www.", "www&#46;")
 }
 
-/// A fenced code block that the content cannot close.
+/// A fenced code block that the content cannot close. Lines that would start a GitHub Actions
+/// workflow command (`::`) are indented by one space.
 pub fn code_block(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .filter(|c| !invisible(*c) && (!c.is_control() || *c == '\n' || *c == '\t'))
+        .collect();
     let mut longest = 0;
     let mut run = 0;
-    for c in text.chars() {
+    for c in clean.chars() {
         if c == '`' {
             run += 1;
             longest = longest.max(run);
@@ -168,11 +189,18 @@ pub fn code_block(text: &str) -> String {
         }
     }
     let fence = "`".repeat((longest + 1).max(3));
-    let clean: String = text
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+    let body: Vec<String> = clean
+        .trim_end()
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("::") {
+                format!(" {l}")
+            } else {
+                l.to_string()
+            }
+        })
         .collect();
-    format!("{fence}text\n{}\n{fence}", clean.trim_end())
+    format!("{fence}text\n{}\n{fence}", body.join("\n"))
 }
 
 fn status_text(t: &TestReport) -> &'static str {
@@ -255,6 +283,17 @@ pub fn markdown(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_entities_invisible_characters_and_workflow_commands_are_neutralised() {
+        let t = inline("see https://evil.example or www.evil.example &#64;octocat \u{202e}txt.exe");
+        assert!(!t.contains("https://") && !t.contains("www.e"), "{t}");
+        assert!(!t.contains("&#64;"), "{t}");
+        assert!(!t.contains('\u{202e}'), "{t}");
+        assert!(inline(&"x".repeat(1000)).chars().count() <= LINE_MAX + 1);
+        let block = code_block("::warning file=a.py::full marks\nok\n  ::add-mask::x");
+        assert!(block.lines().all(|l| !l.starts_with("::")), "{block}");
+    }
 
     #[test]
     fn escaping_defeats_markup_and_mentions() {

@@ -230,7 +230,10 @@ fn an_object_equal_to_everything_does_not_pass() {
     // is why they are opt-in, marked, and not the default (README, "Trust").
     let inproc = g.test("physical properties of your functions");
     assert_eq!(inproc["in_process"], true);
-    assert!(g.markdown.contains("physical properties of your functions (in-process)"));
+    assert!(
+        g.markdown
+            .contains("physical properties of your functions (in-process)")
+    );
 }
 
 #[test]

@@ -145,7 +145,15 @@ pub async fn grade(
 ) -> GradeResult {
     let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
+    // A submission over the caps is the student's to fix: every test says so, nothing runs.
+    let rejected = crate::sandbox::workdir::check_submission(submission).err();
     for index in 0..assignment.parsed.spec.tests.len() {
+        if let Some(why) = &rejected {
+            let mut run = RunOutcome::grader_error(String::new());
+            run.status = crate::sandbox::RunStatus::SubmissionRejected(why.clone());
+            handles.push(tokio::spawn(async move { run }));
+            continue;
+        }
         let req = request(&assignment, index, submission);
         let sandbox = sandbox.clone();
         let limit = limit.clone();

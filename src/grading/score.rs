@@ -64,7 +64,7 @@ pub fn score(test: &TestSpec, data: &TestData, run: &RunOutcome, limits: &Limits
     match test {
         TestSpec::Output(t) => score_output(t, data, run, &mut result),
         TestSpec::Function(t) => score_function(t, data, run, &mut result),
-        TestSpec::InProcess(t) => score_in_process(t, run, &mut result),
+        TestSpec::InProcess(t) => score_in_process(t, data, run, &mut result),
         TestSpec::Metric(t) => score_metric(t, data, run, &mut result),
     }
     finish(result, common.on_pass, common.on_fail)
@@ -114,8 +114,12 @@ fn program_finished(run: &RunOutcome, r: &mut TestResult) -> bool {
     let code = match (&run.response, run.exit_code) {
         (Some(resp), _) if resp.outcome == "exception" => {
             r.status = Status::Error;
-            r.feedback
-                .push(format!("your program raised {}", last_line(resp.error.as_deref())));
+            let text = student_detail(
+                r,
+                || format!("your program raised {}", last_line(resp.error.as_deref())),
+                "your program raised an exception (details are hidden: this test uses hidden inputs)",
+            );
+            r.feedback.push(text);
             return false;
         }
         (Some(resp), _) => resp.exit_code.unwrap_or(0),
@@ -134,6 +138,16 @@ fn program_finished(run: &RunOutcome, r: &mut TestResult) -> bool {
     true
 }
 
+/// Text derived from what the student's code printed or raised. A run that saw hidden inputs
+/// could have put them into that text, so such runs get the generic sentence instead.
+fn student_detail(r: &TestResult, detailed: impl FnOnce() -> String, generic: &str) -> String {
+    if r.hidden_inputs {
+        generic.to_string()
+    } else {
+        detailed()
+    }
+}
+
 fn last_line(traceback: Option<&str>) -> String {
     let line = traceback
         .and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty()))
@@ -147,18 +161,9 @@ fn score_output(t: &OutputTest, data: &TestData, run: &RunOutcome, r: &mut TestR
     }
     let text = match &t.output_file {
         None => String::from_utf8_lossy(&run.stdout).into_owned(),
-        Some(path) => match run.files.get(path) {
-            Some(Ok(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
-            Some(Err(why)) => {
-                r.status = Status::Failed;
-                r.feedback.push(why.clone());
-                return;
-            }
-            None => {
-                r.status = Status::Failed;
-                r.feedback.push(format!("your program did not write {path}"));
-                return;
-            }
+        Some(path) => match written_file(run, path, r) {
+            Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            None => return,
         },
     };
     let verdict = match &t.expect {
@@ -181,7 +186,26 @@ fn score_output(t: &OutputTest, data: &TestData, run: &RunOutcome, r: &mut TestR
         Ok(()) => r.status = Status::Passed,
         Err(why) => {
             r.status = Status::Failed;
-            r.feedback.push(why);
+            let text = student_detail(r, || why, "the output is not the expected value");
+            r.feedback.push(text);
+        }
+    }
+}
+
+/// A file the run wrote, as read back by the sandbox; `None` (with feedback) when it is missing
+/// or could not be read safely.
+fn written_file<'a>(run: &'a RunOutcome, path: &str, r: &mut TestResult) -> Option<&'a [u8]> {
+    match run.files.get(path) {
+        Some(Ok(bytes)) => Some(bytes),
+        Some(Err(why)) => {
+            r.status = Status::Failed;
+            r.feedback.push(why.clone());
+            None
+        }
+        None => {
+            r.status = Status::Failed;
+            r.feedback.push(format!("your program did not write {path}"));
+            None
         }
     }
 }
@@ -216,11 +240,21 @@ fn score_function(t: &FunctionTest, data: &TestData, run: &RunOutcome, r: &mut T
         }
         "exception" => {
             r.status = Status::Error;
-            r.feedback.push(format!(
-                "`{}` could not be imported: {}",
-                t.module,
-                last_line(resp.error.as_deref())
-            ));
+            let text = student_detail(
+                r,
+                || {
+                    format!(
+                        "`{}` could not be imported: {}",
+                        t.module,
+                        last_line(resp.error.as_deref())
+                    )
+                },
+                &format!(
+                    "`{}` could not be imported (details are hidden: this test uses hidden inputs)",
+                    t.module
+                ),
+            );
+            r.feedback.push(text);
             return;
         }
         _ => {}
@@ -290,7 +324,7 @@ fn grade_cases(r: &mut TestResult, passed: usize, total: usize, scoring: CaseSco
     }
 }
 
-fn score_in_process(t: &InProcessTest, run: &RunOutcome, r: &mut TestResult) {
+fn score_in_process(t: &InProcessTest, data: &TestData, run: &RunOutcome, r: &mut TestResult) {
     let Some(resp) = &run.response else {
         r.status = Status::Error;
         r.feedback.push("the tests produced no result".into());
@@ -308,8 +342,17 @@ fn score_in_process(t: &InProcessTest, run: &RunOutcome, r: &mut TestResult) {
             .push("the tests could not run next to your code (does your module import?)".into());
         return;
     }
-    let total = resp.tests.len();
-    let passed = resp.tests.iter().filter(|o| o.outcome == "passed").count();
+    // Counts come from the test file the host read, not from what the run claims: names that
+    // are not in the file are ignored, and a missing name counts as failed.
+    let expected = &data.test_names;
+    let passed_names: std::collections::HashSet<&str> = resp
+        .tests
+        .iter()
+        .filter(|o| o.outcome == "passed")
+        .map(|o| o.name.as_str())
+        .collect();
+    let total = expected.len();
+    let passed = expected.iter().filter(|n| passed_names.contains(n.as_str())).count();
     r.feedback.push(format!("{passed} of {total} checks passed"));
     grade_cases(r, passed, total, t.scoring);
 }
@@ -318,25 +361,20 @@ fn score_metric(t: &MetricTest, data: &TestData, run: &RunOutcome, r: &mut TestR
     if !program_finished(run, r) {
         return;
     }
-    let bytes = match run.files.get(&t.predictions.file) {
-        Some(Ok(b)) => b,
-        Some(Err(why)) => {
-            r.status = Status::Failed;
-            r.feedback.push(why.clone());
-            return;
-        }
-        None => {
-            r.status = Status::Failed;
-            r.feedback
-                .push(format!("your program did not write {}", t.predictions.file));
-            return;
-        }
+    let Some(bytes) = written_file(run, &t.predictions.file, r) else {
+        return;
     };
     let values = match read_predictions(bytes, t.predictions.format, &t.predictions.field) {
         Ok(v) => v,
         Err(why) => {
             r.status = Status::Failed;
-            r.feedback.push(format!("{}: {why}", t.predictions.file));
+            let file = &t.predictions.file;
+            let text = student_detail(
+                r,
+                || format!("{file}: {why}"),
+                &format!("{file} is not in the expected format"),
+            );
+            r.feedback.push(text);
             return;
         }
     };

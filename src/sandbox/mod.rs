@@ -63,6 +63,10 @@ pub enum RunStatus {
     Crashed(String),
     /// The response did not carry this run's nonce, or was not the harness's format.
     Forged,
+    /// The code returned more data than the host accepts in one response.
+    ResponseTooLarge,
+    /// The submission itself breaks a cap (size, file count, depth): the student's to fix.
+    SubmissionRejected(String),
     /// The grader itself failed (not the student's fault).
     GraderError(String),
 }
@@ -99,6 +103,8 @@ impl RunStatus {
             }
             RunStatus::Crashed(why) => format!("your program crashed: {why}"),
             RunStatus::Forged => "the run's result channel was tampered with".into(),
+            RunStatus::ResponseTooLarge => "your code returned more than 4 MiB of data in one test".into(),
+            RunStatus::SubmissionRejected(why) => why.clone(),
             RunStatus::GraderError(_) => "the grader failed while running this test (not your fault)".into(),
         }
     }

@@ -27,6 +27,11 @@ mod bindings {
 
 /// How often the epoch ticks; CPU time is counted in these.
 pub const TICK: Duration = Duration::from_millis(10);
+/// Most WASI resources (open files, streams, pollables) one run may hold at once.
+const MAX_RESOURCES: usize = 512;
+/// Largest harness response the host will parse; anything larger is treated as tampering
+/// (the honest harness returns small values; big data travels through files).
+const MAX_RESPONSE: usize = 4 << 20;
 
 struct Limiter {
     memory: usize,
@@ -89,7 +94,10 @@ fn engine() -> Result<Engine> {
     let mut config = Config::new();
     config.epoch_interruption(true);
     config.wasm_component_model(true);
-    config.max_wasm_stack(2 << 20);
+    // Host code called from deep wasm needs room on the fiber beyond the wasm stack itself:
+    // with equal sizes, deeply nested data overflows the fiber and aborts the process.
+    config.max_wasm_stack(1 << 20);
+    config.async_stack_size(8 << 20);
     Ok(Engine::new(&config)?)
 }
 
@@ -128,6 +136,10 @@ impl WasmSandbox {
     /// Sets up the runtime if needed, then loads it. `work_base` holds per-run folders.
     pub fn new(work_base: PathBuf) -> Result<WasmSandbox> {
         let wasm = super::runtime::ensure_component()?;
+        // Runs open files on the host; use the hard limit, not the often small soft one.
+        if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+            tracing::warn!(error = %e, "could not raise the open-file limit");
+        }
         let engine = engine()?;
         let component = load_component(&engine, &wasm)?;
         let mut linker: ComponentLinker<RunState> = ComponentLinker::new(&engine);
@@ -207,8 +219,7 @@ impl WasmSandbox {
             }
         }
         let scratch_hit = Arc::new(AtomicBool::new(false));
-        let done = Arc::new(AtomicBool::new(false));
-        let watcher = dir.watch_quota(limits.scratch, scratch_hit.clone(), done.clone());
+        let watcher = dir.watch_quota(limits.scratch, scratch_hit.clone());
         let cpu_hit = Arc::new(AtomicBool::new(false));
         let limiter = Limiter {
             memory: limits.memory as usize,
@@ -249,11 +260,15 @@ impl WasmSandbox {
             }
             call => {
                 let body = harness_request(call, &nonce);
+                let mut table = ResourceTable::new();
+                // Open files, streams and pollables of one run: bounded so that a run cannot
+                // exhaust the host's file descriptors and break other runs.
+                table.set_max_capacity(MAX_RESOURCES);
                 let mut store = Store::new(
                     &self.engine,
                     RunState {
                         wasi: builder.build(),
-                        table: ResourceTable::new(),
+                        table,
                         limiter,
                     },
                 );
@@ -267,6 +282,7 @@ impl WasmSandbox {
                 let memory_hit = store.data().limiter.memory_hit;
                 match result {
                     Err(_) => (RunStatus::WallTimeout, None, None, memory_hit),
+                    Ok(Ok(text)) if text.len() > MAX_RESPONSE => (RunStatus::ResponseTooLarge, None, None, memory_hit),
                     Ok(Ok(text)) => match serde_json::from_str::<HarnessResponse>(&text) {
                         Ok(r) if r.nonce.as_deref() == Some(nonce.as_str()) => {
                             (RunStatus::Completed, Some(r), None, memory_hit)
@@ -280,8 +296,7 @@ impl WasmSandbox {
                 }
             }
         };
-        done.store(true, Ordering::Relaxed);
-        let _ = watcher.join();
+        drop(watcher);
         let out = stdout.contents().to_vec();
         let err = stderr.contents().to_vec();
         let full = |b: &[u8]| b.len() as u64 >= limits.output;
@@ -388,14 +403,20 @@ fn first_line(e: &wasmtime::Error) -> String {
 }
 
 fn classify_trap(e: &wasmtime::Error) -> RunStatus {
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        return RunStatus::Crashed(trap.to_string());
+    let text = format!("{e:?}");
+    if text.contains("resource table has no free keys") {
+        return RunStatus::Crashed(format!(
+            "it held more than {MAX_RESOURCES} open files or streams at once"
+        ));
     }
-    let text = format!("{e:#}");
     if text.contains("write beyond capacity") {
         return RunStatus::OutputLimit;
     }
-    RunStatus::Crashed(text.lines().next().unwrap_or("trap").chars().take(200).collect())
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        return RunStatus::Crashed(trap.to_string());
+    }
+    let first = format!("{e}");
+    RunStatus::Crashed(first.lines().next().unwrap_or("trap").chars().take(200).collect())
 }
 
 fn nonce() -> String {

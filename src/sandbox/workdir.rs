@@ -12,6 +12,21 @@ use std::time::Duration;
 /// empty files is bounded too.
 const ENTRY_COST: u64 = 512;
 
+/// Stops the quota watcher when dropped and waits for it.
+pub struct QuotaWatch {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for QuotaWatch {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// The folders of one run. Dropping it removes them.
 pub struct RunDir {
     root: tempfile::TempDir,
@@ -48,26 +63,37 @@ impl RunDir {
         self.root.path().join("scratch")
     }
 
-    /// Bytes the run has added to its writable folders.
+    /// Bytes the run has added to its writable folders. Deleting files that came with the
+    /// submission earns no credit in `/scratch`.
     pub fn written(&self) -> u64 {
-        (usage(&self.submission()) + usage(&self.scratch())).saturating_sub(self.baseline)
+        written(&self.submission(), &self.scratch(), self.baseline)
     }
 
     /// Starts a watcher that raises `flag` once the run has written more than `limit` bytes.
-    /// The sandbox checks the flag at every epoch tick and stops the guest.
-    pub fn watch_quota(&self, limit: u64, flag: Arc<AtomicBool>, done: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    /// The sandbox checks the flag at every epoch tick and stops the guest. Dropping the
+    /// returned guard stops the watcher at once.
+    pub fn watch_quota(&self, limit: u64, flag: Arc<AtomicBool>) -> QuotaWatch {
         let sub = self.submission();
         let scratch = self.scratch();
         let baseline = self.baseline;
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                if (usage(&sub) + usage(&scratch)).saturating_sub(baseline) > limit {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            loop {
+                if written(&sub, &scratch, baseline) > limit {
                     flag.store(true, Ordering::Relaxed);
                     return;
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                // Wakes early, with Disconnected, when the guard is dropped.
+                match stopped.recv_timeout(Duration::from_millis(5)) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                    _ => return,
+                }
             }
-        })
+        });
+        QuotaWatch {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
     }
 
     /// Reads a file the run wrote, given its guest path, as untrusted data: no links are
@@ -135,24 +161,91 @@ fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::open(path)
 }
 
-/// Disk use of a folder: file lengths plus a fixed cost per entry. Links are not followed.
+fn written(submission: &Path, scratch: &Path, baseline: u64) -> u64 {
+    usage(submission)
+        .saturating_sub(baseline)
+        .saturating_add(usage(scratch))
+}
+
+/// Disk use of a folder: file lengths plus a fixed cost per entry. Walks with directory
+/// handles (no host path grows with the tree, so depth cannot hide files behind a too-long
+/// path), never follows links, and counts anything it cannot read or a tree deeper than
+/// `MAX_WALK_DEPTH` as over any quota.
 fn usage(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries.flatten() {
-            total += ENTRY_COST;
-            if let Ok(m) = entry.metadata() {
-                if m.is_dir() {
-                    stack.push(entry.path());
-                } else {
-                    total += m.len();
+    use cap_std::ambient_authority;
+    use cap_std::fs::Dir;
+    fn walk(dir: &Dir, depth: usize) -> Option<u64> {
+        if depth > MAX_WALK_DEPTH {
+            return None;
+        }
+        let mut total = 0u64;
+        for entry in dir.entries().ok()? {
+            let entry = entry.ok()?;
+            total = total.saturating_add(ENTRY_COST);
+            let kind = entry.file_type().ok()?;
+            if kind.is_dir() {
+                let sub = entry.open_dir().ok()?;
+                total = total.saturating_add(walk(&sub, depth + 1)?);
+            } else {
+                total = total.saturating_add(entry.metadata().ok()?.len());
+            }
+        }
+        Some(total)
+    }
+    match Dir::open_ambient_dir(dir, ambient_authority()) {
+        Ok(d) => walk(&d, 0).unwrap_or(u64::MAX),
+        Err(_) => u64::MAX,
+    }
+}
+
+/// Deeper trees than this count as over quota.
+const MAX_WALK_DEPTH: usize = 64;
+
+/// Caps on what a submission may hold, checked once before any run.
+pub const MAX_SUBMISSION_BYTES: u64 = 50 << 20;
+pub const MAX_SUBMISSION_FILES: usize = 10_000;
+pub const MAX_SUBMISSION_DEPTH: usize = 32;
+
+/// Checks a submission folder against the caps; the message is written for the student.
+pub fn check_submission(dir: &Path) -> Result<(), String> {
+    fn walk(dir: &Path, depth: usize, files: &mut usize, bytes: &mut u64) -> Result<(), String> {
+        if depth > MAX_SUBMISSION_DEPTH {
+            return Err(format!(
+                "your submission nests folders more than {MAX_SUBMISSION_DEPTH} deep; flatten it"
+            ));
+        }
+        let entries =
+            std::fs::read_dir(dir).map_err(|_| "a folder of your submission could not be read".to_string())?;
+        for entry in entries {
+            let entry = entry.map_err(|_| "a folder of your submission could not be read".to_string())?;
+            let kind = entry
+                .file_type()
+                .map_err(|_| "a file of your submission could not be read".to_string())?;
+            if entry.file_name() == ".git" {
+                continue;
+            }
+            *files += 1;
+            if *files > MAX_SUBMISSION_FILES {
+                return Err(format!(
+                    "your submission holds more than {MAX_SUBMISSION_FILES} files; remove generated files"
+                ));
+            }
+            if kind.is_dir() {
+                walk(&entry.path(), depth + 1, files, bytes)?;
+            } else if kind.is_file() {
+                *bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                if *bytes > MAX_SUBMISSION_BYTES {
+                    return Err(format!(
+                        "your submission is larger than {} MiB; remove data files and outputs",
+                        MAX_SUBMISSION_BYTES >> 20
+                    ));
                 }
             }
         }
+        Ok(())
     }
-    total
+    let (mut files, mut bytes) = (0, 0);
+    walk(dir, 0, &mut files, &mut bytes)
 }
 
 /// Copies regular files and folders; links, devices and `.git` are left out.

@@ -1,0 +1,273 @@
+//! Attacks from the catalogue in `../shared/reference/sandboxing.md`, each one contained: disk
+//! filling, sleeping forever, output links to host files, deep recursion, and the environment.
+
+mod common;
+use common::*;
+
+const SPEC: &str = r#"version: 1
+assignment: {id: limits, title: Limits, classroom_prefix: limits}
+sandbox:
+  env: {COURSE: phys398}
+  limits: {wall_time: 2s, cpu_time: 1s, scratch: 2MiB, output: 16KiB}
+tests:
+  - name: fills the disk
+    kind: output
+    points: 1
+    run: {script: disk.py}
+    expect: {exact: done}
+  - name: sleeps forever
+    kind: output
+    points: 1
+    run: {script: sleep.py}
+    expect: {exact: done}
+  - name: output is a link
+    kind: output
+    points: 1
+    run: {script: link.py}
+    output_file: /scratch/out.txt
+    expect: {exact: "secret answer 42"}
+  - name: recurses forever
+    kind: output
+    points: 1
+    run: {script: recurse.py}
+    expect: {exact: done}
+  - name: sees only the spec's environment
+    kind: output
+    points: 1
+    run: {script: env.py}
+    expect: {exact: "{'COURSE': 'phys398'}"}
+  - name: reads standard input
+    kind: output
+    points: 1
+    run: {script: shout.py, stdin: "quiet please\n"}
+    expect: {exact: "QUIET PLEASE"}
+"#;
+
+fn setup() -> (tempfile::TempDir, tempfile::TempDir) {
+    let spec = tempfile::tempdir().unwrap();
+    std::fs::write(spec.path().join("spec.yaml"), SPEC).unwrap();
+    let sub = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "disk.py",
+            "chunk = b'x' * (1 << 20)\nwith open('/scratch/big', 'wb') as f:\n    for _ in range(500):\n        f.write(chunk)\n        f.flush()\nprint('done')\n",
+        ),
+        ("sleep.py", "import time\ntime.sleep(10_000)\nprint('done')\n"),
+        (
+            "link.py",
+            "import os\nos.symlink('../submission/answer.txt', '/scratch/out.txt')\n",
+        ),
+        ("answer.txt", "secret answer 42\n"),
+        (
+            "recurse.py",
+            "def f(n):\n    return f(n + 1) + 1\nf(0)\nprint('done')\n",
+        ),
+        ("env.py", "import os\nprint(dict(os.environ))\n"),
+        ("shout.py", "import sys\nprint(sys.stdin.read().strip().upper())\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(sub.path().join(name), text).unwrap();
+    }
+    (spec, sub)
+}
+
+#[test]
+fn attacks_are_contained_and_honest_programs_pass() {
+    let (spec, sub) = setup();
+    let g = grade(spec.path(), sub.path(), &[]);
+    assert_eq!(g.code, 1, "{}\n{}", g.markdown, g.stderr);
+
+    let disk = g.test("fills the disk");
+    assert_eq!(disk["status"], "error", "{disk}");
+    assert!(
+        disk["feedback"][0].as_str().unwrap().contains("disk limit exceeded"),
+        "{disk}"
+    );
+
+    // A sleeping guest is cut off by the wall clock (it holds no worker while it sleeps).
+    let sleep = g.test("sleeps forever");
+    assert_eq!(sleep["status"], "timeout", "{sleep}");
+    assert!(sleep["duration_ms"].as_u64().unwrap() < 3_000, "{sleep}");
+
+    // The host never follows a link the program left as its output.
+    let link = g.test("output is a link");
+    assert_ne!(link["status"], "passed", "{link}");
+    assert!(!g.markdown.contains("secret answer 42"), "{}", g.markdown);
+
+    let recurse = g.test("recurses forever");
+    assert_eq!(recurse["status"], "error", "{recurse}");
+    assert!(
+        g.markdown.contains("RecursionError") || g.markdown.contains("crashed"),
+        "{}",
+        g.markdown
+    );
+
+    assert_eq!(
+        g.test("sees only the spec's environment")["status"],
+        "passed",
+        "{}",
+        g.markdown
+    );
+    assert_eq!(g.test("reads standard input")["status"], "passed", "{}", g.markdown);
+}
+
+/// Findings of a hostile review, each now contained.
+const REVIEW_SPEC: &str = r#"version: 1
+assignment: {id: review, title: Review, classroom_prefix: review}
+sandbox:
+  limits: {wall_time: 4s, cpu_time: 2s, scratch: 4MiB}
+tests:
+  - name: deeply nested data
+    kind: output
+    points: 1
+    run: {script: nest.py}
+    expect: {exact: done}
+  - name: file descriptor exhaustion
+    kind: output
+    points: 1
+    run: {script: fds.py}
+    expect: {exact: done}
+  - name: quota hidden behind long paths
+    kind: output
+    points: 1
+    run: {script: longpath.py}
+    expect: {exact: done}
+  - name: hidden input in an exception
+    kind: output
+    points: 1
+    run: {script: leak.py, args: [/inputs/secret.csv]}
+    inputs: [private/secret.csv]
+    expect: {exact: done}
+  - name: oversized response
+    kind: function
+    points: 1
+    module: bloat
+    function: f
+    cases: [{args: [], expect: 1}]
+  - name: forged in-process counts
+    kind: in_process
+    points: 1
+    file: private/test_two.py
+  - name: an honest program still passes
+    kind: output
+    points: 1
+    run: {script: honest.py}
+    expect: {exact: done}
+"#;
+
+fn review_setup() -> (tempfile::TempDir, tempfile::TempDir) {
+    let spec = tempfile::tempdir().unwrap();
+    std::fs::write(spec.path().join("spec.yaml"), REVIEW_SPEC).unwrap();
+    std::fs::create_dir(spec.path().join("private")).unwrap();
+    std::fs::write(spec.path().join("private/secret.csv"), "label\nTOPSECRET-4242\n").unwrap();
+    std::fs::write(
+        spec.path().join("private/test_two.py"),
+        "import forge\n\ndef test_one():\n    assert False\n\ndef test_two():\n    assert False\n",
+    )
+    .unwrap();
+    let sub = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "nest.py",
+            "x = []\nfor _ in range(20000):\n    x = [x]\nprint(len(repr(x)))\n",
+        ),
+        (
+            "fds.py",
+            "held = []\ntry:\n    while True:\n        held.append(open('/scratch/x', 'w'))\nexcept OSError as e:\n    print('stopped after', len(held), type(e).__name__)\n",
+        ),
+        (
+            "longpath.py",
+            "import os\nfd = os.open('/scratch', os.O_RDONLY | os.O_DIRECTORY)\nfor i in range(20):\n    os.mkdir('d' * 250, dir_fd=fd)\n    fd = os.open('d' * 250, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)\nblob = b'x' * (1 << 20)\nfor i in range(64):\n    f = os.open('b%d' % i, os.O_WRONLY | os.O_CREAT, dir_fd=fd)\n    os.write(f, blob)\n    os.close(f)\nprint('done')\n",
+        ),
+        (
+            "leak.py",
+            "import sys\nraise Exception('LEAK ' + open(sys.argv[1]).read())\n",
+        ),
+        (
+            "bloat.py",
+            "import grader_harness\n\ndef fake(resp, **kw):\n    return '{\"nonce\":\"%s\",\"outcome\":\"ok\",\"cases\":[{\"value\":[%s0]}]}' % (resp['nonce'], '0,' * 3_000_000)\n\ngrader_harness._json_dumps = fake\n\ndef f():\n    return 1\n",
+        ),
+        (
+            "forge.py",
+            "import grader_harness\nreal = grader_harness._json_dumps\n\ndef fake(resp, **kw):\n    resp['tests'] = [{'name': 'test_%d' % i, 'outcome': 'passed'} for i in range(1000)]\n    return real(resp, **kw)\n\ngrader_harness._json_dumps = fake\n",
+        ),
+        ("honest.py", "print('done')\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(sub.path().join(name), text).unwrap();
+    }
+    (spec, sub)
+}
+
+#[test]
+fn hostile_review_findings_are_contained() {
+    let (spec, sub) = review_setup();
+    let g = grade(spec.path(), sub.path(), &["--jobs", "2"]);
+    // The grader itself survives everything below and reports normally.
+    assert_eq!(g.code, 1, "{}\n{}", g.markdown, g.stderr);
+
+    let nest = g.test("deeply nested data");
+    assert_ne!(nest["status"], "grader-error", "{nest}");
+
+    // Descriptors are capped per run: the run fails on its own, the others are unaffected.
+    let fds = g.test("file descriptor exhaustion");
+    assert_eq!(fds["status"], "error", "{fds}");
+    assert!(fds["feedback"][0].as_str().unwrap().contains("open files"), "{fds}");
+    assert_eq!(
+        g.test("an honest program still passes")["status"],
+        "passed",
+        "{}",
+        g.markdown
+    );
+
+    let long = g.test("quota hidden behind long paths");
+    assert_eq!(long["status"], "error", "{long}");
+    assert!(
+        long["feedback"][0].as_str().unwrap().contains("disk limit exceeded"),
+        "{long}"
+    );
+
+    // Text the student's code raised in a run that saw hidden inputs is never shown.
+    let leak = g.test("hidden input in an exception");
+    assert_eq!(leak["status"], "error", "{leak}");
+    assert!(!g.markdown.contains("TOPSECRET"), "{}", g.markdown);
+    assert!(!g.json.to_string().contains("TOPSECRET"));
+
+    let bloat = g.test("oversized response");
+    assert_eq!(bloat["status"], "error", "{bloat}");
+    assert!(
+        bloat["feedback"][0].as_str().unwrap().contains("more than 4 MiB"),
+        "{bloat}"
+    );
+
+    // In-process counts come from the test file, not from the run's claims.
+    let forged = g.test("forged in-process counts");
+    assert_eq!(forged["points"], 0.0, "{forged}");
+    assert_eq!(forged["feedback"][0], "0 of 2 checks passed", "{forged}");
+}
+
+#[test]
+fn a_submission_over_the_caps_is_the_students_error() {
+    let (spec, sub) = setup();
+    let mut deep = sub.path().to_path_buf();
+    for _ in 0..40 {
+        deep.push("d");
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    let g = grade(spec.path(), sub.path(), &[]);
+    assert_eq!(
+        g.code, 1,
+        "not exit 3: nothing here is the grader's fault\n{}",
+        g.markdown
+    );
+    for t in g.json["tests"].as_array().unwrap() {
+        assert_eq!(t["status"], "error", "{t}");
+        assert!(
+            t["feedback"][0]
+                .as_str()
+                .unwrap()
+                .contains("nests folders more than 32 deep"),
+            "{t}"
+        );
+    }
+}
