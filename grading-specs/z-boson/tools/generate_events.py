@@ -213,12 +213,19 @@ def muon_columns(mu, charge):
     return [e, px, py, pz], [fmt(e), fmt(px), fmt(py), fmt(pz), fmt(pt), fmt(eta), fmt(phi), str(charge)]
 
 
-def generate(seed, n_events):
-    """Yield CSV rows (lists of strings), one per event."""
+def generate(seed, n_events, scale=1.0):
+    """Yield CSV rows (lists of strings), one per event.
+
+    `scale` multiplies every four-momentum, as a miscalibrated momentum scale would: the whole
+    spectrum, peak and width included, moves by that factor.
+    """
     sampler = Sampler(seed)
     for index in range(n_events):
         m = sampler.mass()
         mu1, mu2 = decay(sampler, m)
+        if scale != 1.0:
+            mu1 = tuple(scale * v for v in mu1)
+            mu2 = tuple(scale * v for v in mu2)
         q1 = 1 if sampler.rng.random() < 0.5 else -1
         v1, cols1 = muon_columns(mu1, q1)
         v2, cols2 = muon_columns(mu2, -q1)
@@ -231,18 +238,20 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--events", type=int, default=1500, help="number of events (default 1500)")
     parser.add_argument("--out", default="-", help="output CSV path (default: stdout)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="momentum-scale factor applied to every muon (default 1.0)")
     parser.add_argument("--masses-only", action="store_true",
                         help="write only the M column, one value per line, no header")
     args = parser.parse_args(argv)
     out = sys.stdout if args.out == "-" else open(args.out, "w", newline="")
     try:
         if args.masses_only:
-            for row in generate(args.seed, args.events):
+            for row in generate(args.seed, args.events, args.scale):
                 out.write(row[-1] + "\n")
         else:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(COLUMNS)
-            writer.writerows(generate(args.seed, args.events))
+            writer.writerows(generate(args.seed, args.events, args.scale))
     finally:
         if out is not sys.stdout:
             out.close()
