@@ -267,7 +267,11 @@ fn reference_solution_on_real_cms_events() {
     // world average itself.
     let spec = std::fs::read_to_string(dir.path().join("spec.yaml")).unwrap();
     assert!(spec.contains("reference: 92.5554"));
-    std::fs::write(dir.path().join("spec.yaml"), spec.replace("reference: 92.5554", "reference: 91.1876")).unwrap();
+    std::fs::write(
+        dir.path().join("spec.yaml"),
+        spec.replace("reference: 92.5554", "reference: 91.1876"),
+    )
+    .unwrap();
     let g = grade(dir.path(), &submission(A, "full"), &["--as-of", "2026-10-16T06:00:00Z"]);
     let t = g.test("Z mass on the hidden sample");
     // The metric is |m_Z - 91.1876 GeV|: within 1 GeV on real data.

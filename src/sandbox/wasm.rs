@@ -202,6 +202,9 @@ impl WasmSandbox {
             .stdin(MemoryInputPipe::new(request.stdin.clone()))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
+            // File operations on the run's small local folders are quicker inline than
+            // handed to tokio's blocking pool one by one.
+            .allow_blocking_current_thread(true)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);

@@ -203,18 +203,34 @@ def _prepare(request):
     sys.dont_write_bytecode = True
     for entry in reversed(request.get("path", [])):
         sys.path.insert(0, entry)
-    # Folders that did not exist when the snapshot was taken may be cached as absent.
-    sys.path_importer_cache.clear()
+        # Folders that did not exist when the snapshot was taken may be cached as absent.
+        sys.path_importer_cache.pop(entry, None)
     cwd = request.get("cwd")
     if cwd:
         os.chdir(cwd)
+
+
+def _run_script(path):
+    """What `python path` does: the script's folder first on sys.path, run as __main__.
+
+    (runpy.run_path would first probe the file as a zip archive: slower, same result.)
+    """
+    with open(path, "rb") as f:
+        source = f.read()
+    code = compile(source, path, "exec")
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    sys.path.insert(0, os.path.dirname(path))
+    exec(code, main.__dict__)
 
 
 def _run_program(request, response):
     sys.argv = list(request.get("argv") or [""])
     try:
         if request.get("script"):
-            runpy.run_path(request["script"], run_name="__main__")
+            _run_script(request["script"])
         else:
             runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
         response["exit_code"] = 0
