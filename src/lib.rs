@@ -4,8 +4,11 @@
 //! → report (what a student sees). See ARCHITECTURE.md.
 pub mod assignment;
 pub mod datum;
+pub mod github;
 pub mod grading;
 pub mod metrics;
+pub mod queue;
 pub mod report;
 pub mod sandbox;
+pub mod server;
 pub mod spec;

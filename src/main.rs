@@ -57,6 +57,12 @@ enum Command {
     },
     /// Fetch and build the Python runtime now (the first `grade` does this when it is missing).
     Setup,
+    /// Run the webhook service: grade every push to a student repository and post the result.
+    Serve {
+        /// The service's configuration file (see autograder.example.yaml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,6 +91,20 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
+        Command::Serve { config } => {
+            let run = || -> anyhow::Result<()> {
+                let config = autograder::server::config::Config::load(&config)?;
+                let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+                runtime.block_on(autograder::server::serve(config))
+            };
+            match run() {
+                Ok(()) => ExitCode::from(EXIT_PASSED),
+                Err(e) => {
+                    eprintln!("autograder: {e:#}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
         Command::Grade {
             assignment,
             submission,
@@ -104,14 +124,23 @@ fn main() -> ExitCode {
 
 fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut bad = false;
+    let mut targets = Vec::new();
     for path in paths {
         match Assignment::load(path) {
-            Ok(a) => println!(
-                "{}: ok ({} tests, {} points)",
-                a.spec_path.display(),
-                a.parsed.spec.tests.len(),
-                report::pts(a.parsed.spec.tests.iter().map(|t| t.common().points).sum())
-            ),
+            Ok(a) => {
+                let info = &a.parsed.spec.assignment;
+                targets.push(autograder::server::events::Target {
+                    id: info.id.clone(),
+                    prefix: info.classroom_prefix.clone(),
+                    version: String::new(),
+                });
+                println!(
+                    "{}: ok ({} tests, {} points)",
+                    a.spec_path.display(),
+                    a.parsed.spec.tests.len(),
+                    report::pts(a.parsed.spec.tests.iter().map(|t| t.common().points).sum())
+                );
+            }
             Err(errors) => {
                 bad = true;
                 for e in errors {
@@ -119,6 +148,13 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
                 }
             }
         }
+    }
+    for (a, b) in autograder::server::events::ambiguous_prefixes(&targets) {
+        bad = true;
+        eprintln!(
+            "assignments `{a}` and `{b}`: Classroom prefixes overlap (a repository `<{b} prefix>-<login>` could be \
+             a student of `{a}` whose login starts with the rest); make neither prefix extend the other with `-`"
+        );
     }
     ExitCode::from(if bad { EXIT_USAGE } else { EXIT_PASSED })
 }

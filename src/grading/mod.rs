@@ -86,6 +86,33 @@ impl GradeResult {
     }
 }
 
+/// The result when the submission itself cannot be graded (too large, too deep, an archive that
+/// does not unpack): every test is the student's error with `why`, nothing runs.
+pub fn reject_all(assignment: &Assignment, why: &str) -> GradeResult {
+    let mut run = RunOutcome::grader_error(String::new());
+    run.status = crate::sandbox::RunStatus::SubmissionRejected(why.to_string());
+    let tests = assignment
+        .parsed
+        .spec
+        .tests
+        .iter()
+        .enumerate()
+        .map(|(i, test)| score::score(test, &assignment.data[i], &run, &assignment.parsed.limits))
+        .collect();
+    grade_result(assignment, tests)
+}
+
+fn grade_result(assignment: &Assignment, tests: Vec<TestResult>) -> GradeResult {
+    let info = &assignment.parsed.spec.assignment;
+    GradeResult {
+        assignment: info.id.clone(),
+        title: info.title.clone(),
+        spec_version: assignment.version(),
+        passing_mark: info.passing_mark,
+        tests,
+    }
+}
+
 /// Builds the sandbox request for one test.
 fn request(assignment: &Assignment, index: usize, submission: &Path) -> RunRequest {
     let parsed = &assignment.parsed;
@@ -146,14 +173,10 @@ pub async fn grade(
     let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
     // A submission over the caps is the student's to fix: every test says so, nothing runs.
-    let rejected = crate::sandbox::workdir::check_submission(submission).err();
+    if let Err(why) = crate::sandbox::workdir::check_submission(submission) {
+        return reject_all(&assignment, &why);
+    }
     for index in 0..assignment.parsed.spec.tests.len() {
-        if let Some(why) = &rejected {
-            let mut run = RunOutcome::grader_error(String::new());
-            run.status = crate::sandbox::RunStatus::SubmissionRejected(why.clone());
-            handles.push(tokio::spawn(async move { run }));
-            continue;
-        }
         let req = request(&assignment, index, submission);
         let sandbox = sandbox.clone();
         let limit = limit.clone();
@@ -175,12 +198,5 @@ pub async fn grade(
         }
         tests.push(result);
     }
-    let info = &assignment.parsed.spec.assignment;
-    GradeResult {
-        assignment: info.id.clone(),
-        title: info.title.clone(),
-        spec_version: assignment.version(),
-        passing_mark: info.passing_mark,
-        tests,
-    }
+    grade_result(&assignment, tests)
 }

@@ -1,0 +1,304 @@
+//! The durable job queue (SQLite through sqlx, WAL): deliveries and their jobs are stored in one
+//! transaction before a webhook is answered; workers claim jobs under a lease they keep renewing.
+//!
+//! Invariant: every accepted delivery ends as a graded job, a superseded one, a parked failure,
+//! or an ignored delivery; a job whose worker died is claimed again once its lease runs out.
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub installation_id: i64,
+    pub owner: String,
+    pub repo: String,
+    pub sha: String,
+    pub assignment: String,
+    pub spec_version: String,
+    pub pushed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub delivery_id: String,
+    pub installation_id: i64,
+    pub owner: String,
+    pub repo: String,
+    pub sha: String,
+    pub assignment: String,
+    pub spec_version: String,
+    pub pushed_at: Option<i64>,
+    pub received_at: i64,
+    pub attempts: i64,
+}
+
+/// What storing a delivery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// A new job was queued (older queued jobs for the same repo and assignment superseded).
+    Queued(i64),
+    /// This delivery id was seen before: acknowledged, nothing new.
+    DuplicateDelivery,
+    /// The same repo, commit, assignment and spec version is already queued or graded.
+    DuplicateSubmission(i64),
+    /// Recorded, nothing to grade.
+    Ignored,
+}
+
+#[derive(Clone)]
+pub struct Queue {
+    pool: SqlitePool,
+}
+
+impl Queue {
+    /// Opens (creating) the database and runs the embedded migrations. `synchronous=FULL` makes
+    /// every commit durable against power loss, not only against the process dying.
+    pub async fn open(url: &str) -> anyhow::Result<Queue> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Queue { pool })
+    }
+
+    pub async fn healthy(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Records a delivery that grades nothing (idempotent).
+    pub async fn record_ignored(&self, delivery: &str, event: &str) -> anyhow::Result<Stored> {
+        let done = sqlx::query(
+            "INSERT INTO deliveries (id, event, outcome, received_at) VALUES (?, ?, 'ignored', ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(delivery)
+        .bind(event)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(if done.rows_affected() == 0 {
+            Stored::DuplicateDelivery
+        } else {
+            Stored::Ignored
+        })
+    }
+
+    /// Stores a delivery and its job in one transaction.
+    pub async fn enqueue(&self, delivery: &str, event: &str, job: &NewJob) -> anyhow::Result<Stored> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO deliveries (id, event, outcome, received_at) VALUES (?, ?, 'queued', ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(delivery)
+        .bind(event)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(Stored::DuplicateDelivery);
+        }
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE owner = ? AND repo = ? AND sha = ? AND assignment = ? AND spec_version = ?",
+        )
+        .bind(&job.owner)
+        .bind(&job.repo)
+        .bind(&job.sha)
+        .bind(&job.assignment)
+        .bind(&job.spec_version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = existing {
+            sqlx::query("UPDATE deliveries SET outcome = 'duplicate-submission', job_id = ? WHERE id = ?")
+                .bind(id)
+                .bind(delivery)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(Stored::DuplicateSubmission(id));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO jobs (delivery_id, installation_id, owner, repo, sha, assignment, spec_version, pushed_at, received_at, run_after)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(delivery)
+        .bind(job.installation_id)
+        .bind(&job.owner)
+        .bind(&job.repo)
+        .bind(&job.sha)
+        .bind(&job.assignment)
+        .bind(&job.spec_version)
+        .bind(job.pushed_at)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        // A newer push supersedes older ones still waiting: only the latest commit is graded.
+        sqlx::query(
+            "UPDATE jobs SET state = 'superseded', finished_at = ? WHERE owner = ? AND repo = ? AND assignment = ? AND state = 'queued' AND id < ?",
+        )
+        .bind(now)
+        .bind(&job.owner)
+        .bind(&job.repo)
+        .bind(&job.assignment)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE deliveries SET job_id = ? WHERE id = ?")
+            .bind(id)
+            .bind(delivery)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Stored::Queued(id))
+    }
+
+    /// Claims the oldest runnable job: queued and due, or running with an expired lease.
+    pub async fn claim(&self, lease: Duration) -> anyhow::Result<Option<Job>> {
+        let now = now_ms();
+        let job = sqlx::query_as::<_, Job>(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?
+             WHERE id = (SELECT id FROM jobs
+                         WHERE (state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_until < ?)
+                         ORDER BY id LIMIT 1)
+             RETURNING id, delivery_id, installation_id, owner, repo, sha, assignment, spec_version, pushed_at, received_at, attempts",
+        )
+        .bind(now + lease.as_millis() as i64)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(job)
+    }
+
+    /// Extends a running job's lease; false when the job is no longer this worker's.
+    pub async fn renew(&self, id: i64, attempts: i64, lease: Duration) -> anyhow::Result<bool> {
+        let done = sqlx::query("UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND attempts = ?")
+            .bind(now_ms() + lease.as_millis() as i64)
+            .bind(id)
+            .bind(attempts)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The stored result of a job (graded before a crash or a failed post), if any.
+    pub async fn result(&self, job_id: i64) -> anyhow::Result<Option<(f64, f64, String, String)>> {
+        let row = sqlx::query("SELECT score, max_score, result_json, report_md FROM results WHERE job_id = ?")
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| {
+            (
+                r.get("score"),
+                r.get("max_score"),
+                r.get("result_json"),
+                r.get("report_md"),
+            )
+        }))
+    }
+
+    /// Stores a job's result (once graded, a retry reposts it instead of grading again).
+    pub async fn store_result(
+        &self,
+        job: &Job,
+        score: f64,
+        max_score: f64,
+        result_json: &str,
+        report_md: &str,
+    ) -> anyhow::Result<()> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO results (job_id, owner, repo, sha, assignment, spec_version, pushed_at, received_at, score, max_score, result_json, report_md, graded_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (job_id) DO UPDATE SET score = excluded.score, max_score = excluded.max_score,
+                result_json = excluded.result_json, report_md = excluded.report_md, graded_at = excluded.graded_at",
+        )
+        .bind(job.id)
+        .bind(&job.owner)
+        .bind(&job.repo)
+        .bind(&job.sha)
+        .bind(&job.assignment)
+        .bind(&job.spec_version)
+        .bind(job.pushed_at)
+        .bind(job.received_at)
+        .bind(score)
+        .bind(max_score)
+        .bind(result_json)
+        .bind(report_md)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a job done (its result stored and posted).
+    pub async fn done(&self, id: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE jobs SET state = 'done', lease_until = NULL, finished_at = ? WHERE id = ?")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a job back with a delay after a retryable failure.
+    pub async fn retry_later(&self, id: i64, delay: Duration, error: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE jobs SET state = 'queued', lease_until = NULL, run_after = ?, last_error = ? WHERE id = ?")
+            .bind(now_ms() + delay.as_millis() as i64)
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Parks a job as failed after its last attempt.
+    pub async fn park(&self, id: i64, error: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'failed', lease_until = NULL, last_error = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Jobs by state, for `/metrics`.
+    pub async fn depth(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<String, _>("state"), r.get::<i64, _>("n")))
+            .collect())
+    }
+
+    /// The state of a job, for tests and tools.
+    pub async fn job_state(&self, id: i64) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
