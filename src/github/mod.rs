@@ -63,10 +63,10 @@ impl GitHub {
 
     /// An installation token, cached until shortly before GitHub expires it.
     pub async fn token(&self, installation: i64) -> Result<String, GhError> {
-        if let Some((token, at)) = self.tokens.lock().expect("token cache").get(&installation) {
-            if at.elapsed() < TOKEN_REUSE {
-                return Ok(token.clone());
-            }
+        if let Some((token, at)) = self.tokens.lock().expect("token cache").get(&installation)
+            && at.elapsed() < TOKEN_REUSE
+        {
+            return Ok(token.clone());
         }
         let jwt = self.app_jwt()?;
         let path = format!("/app/installations/{installation}/access_tokens");

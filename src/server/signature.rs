@@ -42,8 +42,8 @@ mod tests {
             Some(header),
             b"Hello, World!"
         ));
-        assert!(!verify(&[secret.clone()], Some(header), b"Hello, World?"));
-        assert!(!verify(&[secret.clone()], None, b"Hello, World!"));
+        assert!(!verify(std::slice::from_ref(&secret), Some(header), b"Hello, World?"));
+        assert!(!verify(std::slice::from_ref(&secret), None, b"Hello, World!"));
         assert!(!verify(
             &[secret],
             Some("sha1=757107ea0eb2509fc211221cce984b8a37570b6d"),
