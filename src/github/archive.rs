@@ -20,6 +20,9 @@ pub fn unpack(tar_gz: &[u8], dest: &Path) -> Result<(), String> {
             .path()
             .map_err(|_| "an archive entry has an unreadable name".to_string())?
             .into_owned();
+        if raw.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+            return Err(format!("the archive entry `{}` leaves its folder", raw.display()));
+        }
         let mut parts = raw.components();
         // GitHub's tarballs put everything under one top-level folder.
         parts.next();
@@ -80,4 +83,80 @@ pub fn unpack(tar_gz: &[u8], dest: &Path) -> Result<(), String> {
         std::io::copy(&mut limited, &mut out).map_err(|_| "the repository archive is damaged".to_string())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar.gz whose entries are written byte for byte (the tar crate refuses to build `..`).
+    fn archive(entries: &[(&str, tar::EntryType, &[u8], &str)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, kind, data, link) in entries {
+            let mut header = tar::Header::new_old();
+            let raw = &mut header.as_old_mut().name;
+            raw[..name.len()].copy_from_slice(name.as_bytes());
+            if !link.is_empty() {
+                header.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
+            }
+            header.set_entry_type(*kind);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
+        }
+        let tar = builder.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar).unwrap();
+        gz.finish().unwrap()
+    }
+
+    const FILE: tar::EntryType = tar::EntryType::Regular;
+
+    #[test]
+    fn a_plain_repository_unpacks_without_its_top_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = archive(&[("o-r-abc/zboson.py", FILE, b"x = 1\n", ""), ("o-r-abc/data/a.csv", FILE, b"1\n", "")]);
+        unpack(&a, dir.path()).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("zboson.py")).unwrap(), "x = 1\n");
+        assert!(dir.path().join("data/a.csv").is_file());
+    }
+
+    #[test]
+    fn escapes_links_devices_and_duplicates_are_refused_or_left_out() {
+        let outside = tempfile::tempdir().unwrap();
+        let dir = outside.path().join("dest");
+        std::fs::create_dir(&dir).unwrap();
+        for entries in [
+            vec![("o-r-abc/../../evil", FILE, &b"x"[..], "")],
+            vec![("/abs/evil", FILE, &b"x"[..], "")],
+            vec![("o-r-abc/dev", tar::EntryType::Char, &b""[..], "")],
+            vec![("o-r-abc/a", FILE, &b"1"[..], ""), ("o-r-abc/a", FILE, &b"2"[..], "")],
+        ] {
+            assert!(unpack(&archive(&entries), &dir).is_err(), "{:?}", entries[0].0);
+        }
+        assert!(!outside.path().join("evil").exists());
+        // A link, and then a file written "through" it: the link is left out, so the file
+        // lands in a real folder inside the destination.
+        let fresh = tempfile::tempdir().unwrap();
+        let a = archive(&[
+            ("o-r-abc/link", tar::EntryType::Symlink, b"", "/etc"),
+            ("o-r-abc/link/passwd", FILE, b"mine", ""),
+        ]);
+        unpack(&a, fresh.path()).unwrap();
+        let meta = std::fs::symlink_metadata(fresh.path().join("link")).unwrap();
+        assert!(meta.is_dir() && !meta.file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(fresh.path().join("link/passwd")).unwrap(), "mine");
+    }
+
+    #[test]
+    fn archive_bombs_stop_at_the_caps() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![0u8; (MAX_SUBMISSION_BYTES + 1) as usize];
+        let err = unpack(&archive(&[("o-r-abc/zeros", FILE, &big, "")]), dir.path()).unwrap_err();
+        assert!(err.contains("larger than 50 MiB"), "{err}");
+        let deep = format!("o-r-abc/{}f", "d/".repeat(40));
+        let err = unpack(&archive(&[(&deep, FILE, b"x", "")]), dir.path()).unwrap_err();
+        assert!(err.contains("deep"), "{err}");
+    }
 }
