@@ -20,7 +20,10 @@ pub fn unpack(tar_gz: &[u8], dest: &Path) -> Result<(), String> {
             .path()
             .map_err(|_| "an archive entry has an unreadable name".to_string())?
             .into_owned();
-        if raw.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        if raw
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
             return Err(format!("the archive entry `{}` leaves its folder", raw.display()));
         }
         let mut parts = raw.components();
@@ -116,9 +119,15 @@ mod tests {
     #[test]
     fn a_plain_repository_unpacks_without_its_top_folder() {
         let dir = tempfile::tempdir().unwrap();
-        let a = archive(&[("o-r-abc/zboson.py", FILE, b"x = 1\n", ""), ("o-r-abc/data/a.csv", FILE, b"1\n", "")]);
+        let a = archive(&[
+            ("o-r-abc/zboson.py", FILE, b"x = 1\n", ""),
+            ("o-r-abc/data/a.csv", FILE, b"1\n", ""),
+        ]);
         unpack(&a, dir.path()).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("zboson.py")).unwrap(), "x = 1\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("zboson.py")).unwrap(),
+            "x = 1\n"
+        );
         assert!(dir.path().join("data/a.csv").is_file());
     }
 
@@ -146,7 +155,10 @@ mod tests {
         unpack(&a, fresh.path()).unwrap();
         let meta = std::fs::symlink_metadata(fresh.path().join("link")).unwrap();
         assert!(meta.is_dir() && !meta.file_type().is_symlink());
-        assert_eq!(std::fs::read_to_string(fresh.path().join("link/passwd")).unwrap(), "mine");
+        assert_eq!(
+            std::fs::read_to_string(fresh.path().join("link/passwd")).unwrap(),
+            "mine"
+        );
     }
 
     #[test]

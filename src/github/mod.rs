@@ -5,6 +5,7 @@
 //! delay when it gives one) or not; tokens and keys are never logged.
 
 pub mod archive;
+pub mod fake;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};

@@ -59,6 +59,134 @@ pub enum Stored {
 #[derive(Clone)]
 pub struct Queue {
     pool: SqlitePool,
+    /// Deliveries go through one writer task that commits them in groups: one transaction (and
+    /// one fsync) for every delivery waiting at that moment, and no writers queueing on
+    /// SQLite's lock.
+    writer: tokio::sync::mpsc::Sender<Write>,
+}
+
+struct Write {
+    delivery: String,
+    event: String,
+    job: Option<NewJob>,
+    reply: tokio::sync::oneshot::Sender<Result<Stored, String>>,
+}
+
+/// Most deliveries committed in one transaction.
+const GROUP_MAX: usize = 256;
+
+async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<Write>) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < GROUP_MAX {
+            match rx.try_recv() {
+                Ok(w) => group.push(w),
+                Err(_) => break,
+            }
+        }
+        let outcome: anyhow::Result<Vec<Stored>> = async {
+            let mut tx = pool.begin().await?;
+            let mut stored = Vec::with_capacity(group.len());
+            for w in &group {
+                stored.push(store_one(&mut tx, &w.delivery, &w.event, w.job.as_ref()).await?);
+            }
+            if stored.iter().any(|s| matches!(s, Stored::Queued(_))) {
+                supersede(&mut tx).await?;
+            }
+            tx.commit().await?;
+            Ok(stored)
+        }
+        .await;
+        match outcome {
+            Ok(stored) => {
+                for (w, s) in group.into_iter().zip(stored) {
+                    let _ = w.reply.send(Ok(s));
+                }
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                for w in group {
+                    let _ = w.reply.send(Err(why.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// A newer push supersedes older ones still waiting: of the queued jobs for one repository and
+/// assignment, only the newest stays queued.
+async fn supersede(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'superseded', finished_at = ?
+         WHERE state = 'queued' AND id NOT IN (SELECT MAX(id) FROM jobs WHERE state = 'queued' GROUP BY owner, repo, assignment)",
+    )
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores one delivery (and its job) inside the group's transaction.
+async fn store_one(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    delivery: &str,
+    event: &str,
+    job: Option<&NewJob>,
+) -> anyhow::Result<Stored> {
+    let now = now_ms();
+    let outcome = if job.is_some() { "queued" } else { "ignored" };
+    let inserted = sqlx::query(
+        "INSERT INTO deliveries (id, event, outcome, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(delivery)
+    .bind(event)
+    .bind(outcome)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Stored::DuplicateDelivery);
+    }
+    let Some(job) = job else {
+        return Ok(Stored::Ignored);
+    };
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO jobs (delivery_id, installation_id, owner, repo, sha, assignment, spec_version, pushed_at, received_at, run_after)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (owner, repo, sha, assignment, spec_version) DO NOTHING RETURNING id",
+    )
+    .bind(delivery)
+    .bind(job.installation_id)
+    .bind(&job.owner)
+    .bind(&job.repo)
+    .bind(&job.sha)
+    .bind(&job.assignment)
+    .bind(&job.spec_version)
+    .bind(job.pushed_at)
+    .bind(now)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(id) = id else {
+        // The same repo, commit, assignment and spec version is already queued or graded.
+        let existing: i64 = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE owner = ? AND repo = ? AND sha = ? AND assignment = ? AND spec_version = ?",
+        )
+        .bind(&job.owner)
+        .bind(&job.repo)
+        .bind(&job.sha)
+        .bind(&job.assignment)
+        .bind(&job.spec_version)
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE deliveries SET outcome = 'duplicate-submission', job_id = ? WHERE id = ?")
+            .bind(existing)
+            .bind(delivery)
+            .execute(&mut **tx)
+            .await?;
+        return Ok(Stored::DuplicateSubmission(existing));
+    };
+    Ok(Stored::Queued(id))
 }
 
 impl Queue {
@@ -75,99 +203,41 @@ impl Queue {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Queue { pool })
+        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        tokio::spawn(writer(pool.clone(), rx));
+        Ok(Queue { pool, writer: tx })
     }
 
     pub async fn healthy(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Records a delivery that grades nothing (idempotent).
+    /// Records a delivery that grades nothing (idempotent). Returns once it is committed.
     pub async fn record_ignored(&self, delivery: &str, event: &str) -> anyhow::Result<Stored> {
-        let done = sqlx::query(
-            "INSERT INTO deliveries (id, event, outcome, received_at) VALUES (?, ?, 'ignored', ?) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(delivery)
-        .bind(event)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(if done.rows_affected() == 0 {
-            Stored::DuplicateDelivery
-        } else {
-            Stored::Ignored
-        })
+        self.write(delivery, event, None).await
     }
 
-    /// Stores a delivery and its job in one transaction.
+    /// Stores a delivery and its job in one transaction; returns once it is committed.
     pub async fn enqueue(&self, delivery: &str, event: &str, job: &NewJob) -> anyhow::Result<Stored> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO deliveries (id, event, outcome, received_at) VALUES (?, ?, 'queued', ?) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(delivery)
-        .bind(event)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(Stored::DuplicateDelivery);
-        }
-        let existing: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM jobs WHERE owner = ? AND repo = ? AND sha = ? AND assignment = ? AND spec_version = ?",
-        )
-        .bind(&job.owner)
-        .bind(&job.repo)
-        .bind(&job.sha)
-        .bind(&job.assignment)
-        .bind(&job.spec_version)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(id) = existing {
-            sqlx::query("UPDATE deliveries SET outcome = 'duplicate-submission', job_id = ? WHERE id = ?")
-                .bind(id)
-                .bind(delivery)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(Stored::DuplicateSubmission(id));
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO jobs (delivery_id, installation_id, owner, repo, sha, assignment, spec_version, pushed_at, received_at, run_after)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(delivery)
-        .bind(job.installation_id)
-        .bind(&job.owner)
-        .bind(&job.repo)
-        .bind(&job.sha)
-        .bind(&job.assignment)
-        .bind(&job.spec_version)
-        .bind(job.pushed_at)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        // A newer push supersedes older ones still waiting: only the latest commit is graded.
-        sqlx::query(
-            "UPDATE jobs SET state = 'superseded', finished_at = ? WHERE owner = ? AND repo = ? AND assignment = ? AND state = 'queued' AND id < ?",
-        )
-        .bind(now)
-        .bind(&job.owner)
-        .bind(&job.repo)
-        .bind(&job.assignment)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE deliveries SET job_id = ? WHERE id = ?")
-            .bind(id)
-            .bind(delivery)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Stored::Queued(id))
+        self.write(delivery, event, Some(job.clone())).await
+    }
+
+    async fn write(&self, delivery: &str, event: &str, job: Option<NewJob>) -> anyhow::Result<Stored> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let w = Write {
+            delivery: delivery.to_string(),
+            event: event.to_string(),
+            job,
+            reply,
+        };
+        self.writer
+            .send(w)
+            .await
+            .map_err(|_| anyhow::anyhow!("the queue writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the queue writer has stopped"))?
+            .map_err(|e| anyhow::anyhow!(e))
     }
 
     /// Claims the oldest runnable job: queued and due, or running with an expired lease.

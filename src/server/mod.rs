@@ -36,6 +36,8 @@ pub struct Catalog {
     specs_dir: PathBuf,
     snapshots: PathBuf,
     state: RwLock<(u64, Vec<Target>)>,
+    /// When the files were last looked at: at most once a second, off the hot path's way.
+    checked: std::sync::Mutex<Option<std::time::Instant>>,
     loaded: RwLock<HashMap<String, Arc<Assignment>>>,
 }
 
@@ -84,6 +86,7 @@ impl Catalog {
             specs_dir: specs_dir.to_path_buf(),
             snapshots: data_dir.join("specs"),
             state: RwLock::new((0, Vec::new())),
+            checked: std::sync::Mutex::new(None),
             loaded: RwLock::new(HashMap::new()),
         };
         catalog.refresh();
@@ -92,6 +95,13 @@ impl Catalog {
 
     /// Reloads the specs if any file changed. A spec that does not load is logged and skipped.
     pub fn refresh(&self) {
+        {
+            let mut checked = self.checked.lock().expect("catalog");
+            if checked.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+                return;
+            }
+            *checked = Some(std::time::Instant::now());
+        }
         let print = fingerprint(&self.specs_dir);
         if self.state.read().expect("catalog").0 == print {
             return;
