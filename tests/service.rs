@@ -417,3 +417,29 @@ fn github_failures_are_retried_then_parked_and_the_student_told() {
     let metrics = e.metrics(&svc);
     assert!(metrics.contains("autograder_jobs{state=\"failed\"} 1"), "{metrics}");
 }
+
+#[test]
+fn a_newer_push_supersedes_an_older_one_still_queued() {
+    if shared().is_none() {
+        return;
+    }
+    let e = env();
+    // The worker is busy fetching the first commit while two more pushes arrive.
+    e.fake.lock().unwrap().tarball_delay = 2;
+    let svc = e.start();
+    const SHA3: &str = "3333333333333333333333333333333333333333";
+    assert_eq!(e.signed(&svc, "push", "d-1", &e.push_payload(SHA1, "full")).0, 202);
+    e.wait_for("the first tarball request", WAIT, |f| f.requests.iter().any(|r| r.contains("/tarball/")));
+    assert_eq!(e.signed(&svc, "push", "d-2", &e.push_payload(SHA2, "partial")).0, 202);
+    assert_eq!(e.signed(&svc, "push", "d-3", &e.push_payload(SHA3, "full")).0, 202);
+    e.wait_for("check runs for the first and the last commit", WAIT, |f| f.check_runs.len() == 2);
+    std::thread::sleep(Duration::from_secs(3));
+    let f = e.fake.lock().unwrap();
+    let shas: Vec<&str> = f.check_runs.iter().map(|c| c["head_sha"].as_str().unwrap()).collect();
+    assert_eq!(shas, vec![SHA1, SHA3], "the middle push was superseded, never graded");
+    assert!(!f.requests.iter().any(|r| r.contains(SHA2)));
+    drop(f);
+    let metrics = e.metrics(&svc);
+    assert!(metrics.contains("autograder_jobs{state=\"superseded\"} 1"), "{metrics}");
+    assert!(metrics.contains("autograder_jobs{state=\"done\"} 2"), "{metrics}");
+}
