@@ -429,10 +429,14 @@ fn a_newer_push_supersedes_an_older_one_still_queued() {
     let svc = e.start();
     const SHA3: &str = "3333333333333333333333333333333333333333";
     assert_eq!(e.signed(&svc, "push", "d-1", &e.push_payload(SHA1, "full")).0, 202);
-    e.wait_for("the first tarball request", WAIT, |f| f.requests.iter().any(|r| r.contains("/tarball/")));
+    e.wait_for("the first tarball request", WAIT, |f| {
+        f.requests.iter().any(|r| r.contains("/tarball/"))
+    });
     assert_eq!(e.signed(&svc, "push", "d-2", &e.push_payload(SHA2, "partial")).0, 202);
     assert_eq!(e.signed(&svc, "push", "d-3", &e.push_payload(SHA3, "full")).0, 202);
-    e.wait_for("check runs for the first and the last commit", WAIT, |f| f.check_runs.len() == 2);
+    e.wait_for("check runs for the first and the last commit", WAIT, |f| {
+        f.check_runs.len() == 2
+    });
     std::thread::sleep(Duration::from_secs(3));
     let f = e.fake.lock().unwrap();
     let shas: Vec<&str> = f.check_runs.iter().map(|c| c["head_sha"].as_str().unwrap()).collect();
