@@ -57,6 +57,15 @@ enum Command {
     },
     /// Fetch and build the Python runtime now (the first `grade` does this when it is missing).
     Setup,
+    /// Put jobs that failed on the grader's side back in the service's queue (run it beside
+    /// or before `serve`, with the same configuration).
+    Regrade {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Only this assignment's failed jobs.
+        #[arg(long, value_name = "ID")]
+        assignment: Option<String>,
+    },
     /// Run the webhook service: grade every push to a student repository and post the result.
     Serve {
         /// The service's configuration file (see autograder.example.yaml).
@@ -91,6 +100,26 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
+        Command::Regrade { config, assignment } => {
+            let run = || -> anyhow::Result<u64> {
+                let url = autograder::server::config::database_url(&config)?;
+                let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+                runtime.block_on(async {
+                    let queue = autograder::queue::Queue::open(&url).await?;
+                    queue.regrade_failed(assignment.as_deref()).await
+                })
+            };
+            match run() {
+                Ok(n) => {
+                    println!("{n} failed jobs queued again");
+                    ExitCode::from(EXIT_PASSED)
+                }
+                Err(e) => {
+                    eprintln!("autograder: {e:#}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
         Command::Serve { config } => {
             let run = || -> anyhow::Result<()> {
                 let config = autograder::server::config::Config::load(&config)?;

@@ -416,6 +416,33 @@ fn github_failures_are_retried_then_parked_and_the_student_told() {
     assert_eq!(tarball_tries, 3, "max_attempts: 3");
     let metrics = e.metrics(&svc);
     assert!(metrics.contains("autograder_jobs{state=\"failed\"} 1"), "{metrics}");
+    // GitHub is back; the instructor regrades failed jobs: the same check run gets the grade.
+    e.fake.lock().unwrap().faults.clear();
+    let out = autograder()
+        .arg("regrade")
+        .arg("--config")
+        .arg(e.dir.path().join("config.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "1 failed jobs queued again"
+    );
+    e.wait_for("the regraded check run", WAIT, |f| {
+        f.check_runs
+            .iter()
+            .any(|c| c["head_sha"] == SHA2 && c["conclusion"] == "failure")
+    });
+    let f = e.fake.lock().unwrap();
+    assert_eq!(
+        f.check_runs.iter().filter(|c| c["head_sha"] == SHA2).count(),
+        1,
+        "updated in place"
+    );
+    assert!(
+        !f.comments[0]["body"].as_str().unwrap().contains("Grading failed"),
+        "the notice is replaced by the grade"
+    );
 }
 
 #[test]
@@ -446,4 +473,34 @@ fn a_newer_push_supersedes_an_older_one_still_queued() {
     let metrics = e.metrics(&svc);
     assert!(metrics.contains("autograder_jobs{state=\"superseded\"} 1"), "{metrics}");
     assert!(metrics.contains("autograder_jobs{state=\"done\"} 2"), "{metrics}");
+}
+
+#[test]
+fn pushes_from_a_deleted_installation_are_not_graded_until_it_returns() {
+    let Some(shared) = shared() else { return };
+    let e = env();
+    let svc = e.start();
+    let load = |file: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(shared.join("github/payloads/installation").join(file)).unwrap())
+            .unwrap()
+    };
+    let mut deleted = load("deleted.payload.json");
+    deleted["installation"]["id"] = json!(77);
+    assert_eq!(
+        e.signed(&svc, "installation", "i-1", &serde_json::to_vec(&deleted).unwrap())
+            .0,
+        202
+    );
+    let (status, text) = e.signed(&svc, "push", "d-1", &e.push_payload(SHA1, "full"));
+    assert_eq!((status, text.as_str()), (202, "nothing to grade"));
+    let mut created = load("created.payload.json");
+    created["installation"]["id"] = json!(77);
+    assert_eq!(
+        e.signed(&svc, "installation", "i-2", &serde_json::to_vec(&created).unwrap())
+            .0,
+        202
+    );
+    assert_eq!(e.signed(&svc, "push", "d-2", &e.push_payload(SHA2, "full")).0, 202);
+    e.wait_for("the check run", WAIT, |f| f.check_runs.len() == 1);
+    assert_eq!(e.fake.lock().unwrap().check_runs[0]["head_sha"], SHA2);
 }

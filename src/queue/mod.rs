@@ -364,6 +364,45 @@ impl Queue {
             .collect())
     }
 
+    /// Records an installation's state from an `installation` event.
+    pub async fn set_installation(&self, id: i64, account: &str, state: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO installations (id, account, state, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET account = excluded.account, state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(state)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether pushes from this installation may be graded: unknown ones are (pushes carry their
+    /// installation), deleted or suspended ones are not.
+    pub async fn installation_usable(&self, id: i64) -> anyhow::Result<bool> {
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM installations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(state.is_none_or(|s| s == "active"))
+    }
+
+    /// Puts parked (failed) jobs back in the queue with fresh attempts; returns how many.
+    pub async fn regrade_failed(&self, assignment: Option<&str>) -> anyhow::Result<u64> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, last_error = NULL, finished_at = NULL
+             WHERE state = 'failed' AND (? IS NULL OR assignment = ?)",
+        )
+        .bind(now_ms())
+        .bind(assignment)
+        .bind(assignment)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// The state of a job, for tests and tools.
     pub async fn job_state(&self, id: i64) -> anyhow::Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")

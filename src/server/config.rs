@@ -90,6 +90,30 @@ pub struct Config {
     pub lease: Duration,
 }
 
+/// A relative SQLite path is relative to the configuration file.
+fn resolve_database_url(url: &str, base: &Path) -> String {
+    match url.strip_prefix("sqlite://") {
+        Some(file) if !file.starts_with('/') && !file.starts_with(':') => {
+            format!("sqlite://{}", base.join(file).display())
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Only the database of a configuration file (for tools such as `regrade`, which need no
+/// secrets).
+pub fn database_url(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let value: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let url = value
+        .get("database_url")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(default_db);
+    Ok(resolve_database_url(&url, path.parent().unwrap_or(Path::new("."))))
+}
+
 impl Config {
     /// Reads the file; `AUTOGRADER_WEBHOOK_SECRETS` (comma-separated) replaces the file's
     /// secrets and `AUTOGRADER_APP_PRIVATE_KEY` (PEM text) the key file.
@@ -127,12 +151,7 @@ impl Config {
         let duration = |name: &str, text: &str| {
             humantime::parse_duration(text).map_err(|_| anyhow::anyhow!("{name}: `{text}` is not a duration like 5s"))
         };
-        let database_url = match raw.database_url.strip_prefix("sqlite://") {
-            Some(file) if !file.starts_with('/') && !file.starts_with(':') => {
-                format!("sqlite://{}", rel(Path::new(file)).display())
-            }
-            _ => raw.database_url.clone(),
-        };
+        let database_url = resolve_database_url(&raw.database_url, base);
         Ok(Config {
             listen: raw.listen,
             api_url: raw.github.api_url,

@@ -70,6 +70,20 @@ pub fn push(payload: &Value, organisations: &[String], targets: &[Target]) -> De
     })
 }
 
+/// What an `installation` event says: (installation id, account, state).
+pub fn installation(payload: &Value) -> Option<(i64, String, &'static str)> {
+    let inst = &payload["installation"];
+    let id = inst["id"].as_i64()?;
+    let account = inst["account"]["login"].as_str().unwrap_or_default().to_string();
+    let state = match payload["action"].as_str()? {
+        "deleted" => "deleted",
+        "suspend" => "suspended",
+        "created" | "unsuspend" | "new_permissions_accepted" => "active",
+        _ => return None,
+    };
+    Some((id, account, state))
+}
+
 /// Prefixes that overlap ambiguously: one is another followed by `-`, so a repository could
 /// belong to either (`hw` and `hw-2` both match `hw-2-alice`). The longest wins at run time,
 /// but `validate` refuses the pair: `hw-2-alice` might be student `2-alice` of `hw`.

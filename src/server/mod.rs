@@ -241,6 +241,10 @@ async fn webhook(State(st): State<AppState>, headers: HeaderMap, body: Body) -> 
         };
         st.catalog.refresh();
         match events::push(&payload, &st.organisations, &st.catalog.targets()) {
+            Decision::Grade(job) if !st.queue.installation_usable(job.installation_id).await.unwrap_or(true) => {
+                tracing::info!(reason = "installation deleted or suspended", "ignored");
+                st.queue.record_ignored(&delivery, &event).await
+            }
             Decision::Grade(job) => {
                 tracing::info!(repo.full_name = %format!("{}/{}", job.owner, job.repo), submission.sha = %job.sha, "queueing");
                 st.queue.enqueue(&delivery, &event, &job).await
@@ -251,7 +255,17 @@ async fn webhook(State(st): State<AppState>, headers: HeaderMap, body: Body) -> 
             }
         }
     } else {
-        // installation, pull_request, ...: acknowledged and recorded; nothing to grade yet.
+        if event == "installation" {
+            if let Ok(payload) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                if let Some((id, account, state)) = events::installation(&payload) {
+                    if let Err(e) = st.queue.set_installation(id, &account, state).await {
+                        tracing::error!(error = %e, "recording the installation failed");
+                        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                }
+            }
+        }
+        // pull_request, issue_comment, ...: acknowledged and recorded; nothing to grade yet.
         st.queue.record_ignored(&delivery, &event).await
     };
     match stored {
