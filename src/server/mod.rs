@@ -255,15 +255,13 @@ async fn webhook(State(st): State<AppState>, headers: HeaderMap, body: Body) -> 
             }
         }
     } else {
-        if event == "installation" {
-            if let Ok(payload) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                if let Some((id, account, state)) = events::installation(&payload) {
-                    if let Err(e) = st.queue.set_installation(id, &account, state).await {
-                        tracing::error!(error = %e, "recording the installation failed");
-                        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-                    }
-                }
-            }
+        if event == "installation"
+            && let Ok(payload) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Some((id, account, state)) = events::installation(&payload)
+            && let Err(e) = st.queue.set_installation(id, &account, state).await
+        {
+            tracing::error!(error = %e, "recording the installation failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
         // pull_request, issue_comment, ...: acknowledged and recorded; nothing to grade yet.
         st.queue.record_ignored(&delivery, &event).await
