@@ -320,3 +320,18 @@ pub fn fit_body(body: &str) -> String {
     let keep: String = body.chars().take(BODY_LIMIT - note.chars().count()).collect();
     format!("{keep}{note}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_bodies_are_cut_to_githubs_limit_with_a_note() {
+        let short = "## 3 / 3\n";
+        assert_eq!(fit_body(short), short);
+        let long = "é".repeat(BODY_LIMIT + 10);
+        let cut = fit_body(&long);
+        assert_eq!(cut.chars().count(), BODY_LIMIT);
+        assert!(cut.ends_with("allows in one comment)\n"));
+    }
+}
