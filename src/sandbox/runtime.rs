@@ -7,7 +7,16 @@
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+/// Set-up tools talk on our standard error: standard output carries the report.
+fn to_stderr() -> Stdio {
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => Stdio::from(fd),
+        Err(_) => Stdio::null(),
+    }
+}
 
 pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
 const WHEEL_FILE: &str = "componentize_py-0.25.1-cp39-abi3-manylinux_2_28_x86_64.whl";
@@ -78,6 +87,7 @@ pub fn ensure_component() -> Result<PathBuf> {
         .arg(&out)
         .env_remove("VIRTUAL_ENV")
         .current_dir(work.path())
+        .stdout(to_stderr())
         .status()
         .with_context(|| format!("running {}", tool.display()))?;
     if !status.success() {
@@ -116,6 +126,7 @@ fn install_componentize_py(dir: &Path) -> Result<PathBuf> {
             .args(["--platform", "manylinux_2_28_x86_64", "-d"])
             .arg(&downloads)
             .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}"))
+            .stdout(to_stderr())
             .status()
             .with_context(|| format!("running `{python} -m pip download` (is Python 3 with pip installed?)"))?;
         if !status.success() || !wheel.is_file() {
@@ -127,7 +138,11 @@ fn install_componentize_py(dir: &Path) -> Result<PathBuf> {
         std::fs::remove_file(&wheel).ok();
         bail!("{WHEEL_FILE} has SHA-256 {sum}, expected {WHEEL_SHA256}; removed it, refusing to use it");
     }
-    let status = Command::new(&python).args(["-m", "venv"]).arg(&venv).status()?;
+    let status = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .stdout(to_stderr())
+        .status()?;
     if !status.success() {
         bail!("`{python} -m venv` failed; install Python's venv module");
     }
@@ -142,6 +157,7 @@ fn install_componentize_py(dir: &Path) -> Result<PathBuf> {
             "-q",
         ])
         .arg(&wheel)
+        .stdout(to_stderr())
         .status()?;
     if !status.success() || !tool.is_file() {
         bail!("installing {WHEEL_FILE} into {} failed", venv.display());
