@@ -76,9 +76,11 @@ impl Assignment {
                 message: format!("cannot read the spec ({e}); give an assignment folder holding {SPEC_FILE}"),
             }]
         })?;
-        let parsed = spec::parse(&text, &shown)?;
+        // Problems of the text and of the private folder are reported together.
+        let (parsed, text_errors) = spec::parse_all(&text, &shown)?;
         let index = parsed.index.clone();
         let mut problems = Problems::new(&shown, &index);
+        problems.errors = text_errors;
         let mut data = Vec::new();
         for (i, test) in parsed.spec.tests.iter().enumerate() {
             data.push(load_test(&dir, i, test, &mut problems));

@@ -135,3 +135,29 @@ fn grade_refuses_a_broken_spec_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("points must be a number of at least 0"));
 }
+
+#[test]
+fn a_misspelled_field_inside_a_test_is_located_exactly() {
+    let spec = format!(
+        "{HEAD}  - name: t\n    kind: function\n    points: 1\n    module: m\n    function: f\n    compare: {{ numeric: {{ abs_tool: 1.0e-6 }} }}\n    cases: [{{args: [1], expect: 1}}]\n"
+    );
+    let dir = assignment(&spec, &[]);
+    let (code, err) = validate(dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("spec.yaml:12:27: `tests[0].compare.numeric.abs_tool`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn text_and_private_folder_problems_are_reported_together() {
+    let spec = format!(
+        "{HEAD}  - name: t\n    kind: function\n    points: -1\n    module: m\n    function: f\n    cases_file: private/missing.json\n"
+    );
+    let dir = assignment(&spec, &[]);
+    let (code, err) = validate(dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("points must be a number of at least 0"), "{err}");
+    assert!(err.contains("private/missing.json` does not exist"), "{err}");
+}

@@ -214,8 +214,9 @@ fn ok_or(ok: bool, why: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err(why.to_string()) }
 }
 
-fn call_text(function: &str, args: &[Datum]) -> String {
-    let inner: Vec<String> = args.iter().map(|a| a.short(30)).collect();
+fn call_text(function: &str, args: &[Datum], kwargs: &std::collections::BTreeMap<String, Datum>) -> String {
+    let mut inner: Vec<String> = args.iter().map(|a| a.short(30)).collect();
+    inner.extend(kwargs.iter().map(|(k, v)| format!("{k}={}", v.short(30))));
     let mut text = format!("{function}({})", inner.join(", "));
     if text.chars().count() > 120 {
         text = format!("{}…)", text.chars().take(118).collect::<String>());
@@ -287,7 +288,7 @@ fn score_function(t: &FunctionTest, data: &TestData, run: &RunOutcome, r: &mut T
             Err(why) => {
                 if described < CASES_SHOWN {
                     let call = if public {
-                        call_text(&t.function, &case.args)
+                        call_text(&t.function, &case.args, &case.kwargs)
                     } else {
                         format!("hidden case {}", i + 1)
                     };
@@ -304,7 +305,11 @@ fn score_function(t: &FunctionTest, data: &TestData, run: &RunOutcome, r: &mut T
     r.feedback.insert(0, format!("{passed} of {total} cases passed"));
     if public && described == 0 {
         r.feedback.clear();
-        r.feedback.push(format!("all {total} cases passed"));
+        r.feedback.push(if total == 1 {
+            "the case passed".to_string()
+        } else {
+            format!("all {total} cases passed")
+        });
     }
     // Returned values of hidden cases could reveal hidden inputs: keep only the counts.
     if !public {

@@ -345,6 +345,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for w in workers {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(30), w).await;
     }
+    eprintln!("autograder: stopped");
     Ok(())
 }
 

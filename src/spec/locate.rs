@@ -132,6 +132,17 @@ impl PositionIndex {
         builder.index
     }
 
+    /// The first key named `key` below `prefix` (by position), with its full path.
+    pub fn find_key_under(&self, prefix: &str, key: &str) -> Option<(String, Position)> {
+        self.positions
+            .iter()
+            .filter(|(p, _)| {
+                p.starts_with(prefix) && p[prefix.len()..].starts_with(['.', '[']) && (p.ends_with(&format!(".{key}")))
+            })
+            .min_by_key(|(_, pos)| (pos.line, pos.column))
+            .map(|(p, pos)| (p.clone(), *pos))
+    }
+
     /// The position of `path`, or of its nearest ancestor that has one.
     pub fn find(&self, path: &str) -> Option<Position> {
         let mut current = path.to_string();

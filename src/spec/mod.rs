@@ -543,6 +543,16 @@ pub struct ParsedSpec {
 
 /// Parses and checks a spec text. `file` is only used in messages.
 pub fn parse(text: &str, file: &str) -> Result<ParsedSpec, Vec<SpecError>> {
+    match parse_all(text, file) {
+        Ok((parsed, errors)) if errors.is_empty() => Ok(parsed),
+        Ok((_, errors)) => Err(errors),
+        Err(errors) => Err(errors),
+    }
+}
+
+/// Like [`parse`], but when the text deserializes, returns the spec together with the problems
+/// the checks found, so that callers can report further problems (the private folder's) at once.
+pub fn parse_all(text: &str, file: &str) -> Result<(ParsedSpec, Vec<SpecError>), Vec<SpecError>> {
     let index = PositionIndex::build(text);
     let deserializer = serde_yaml::Deserializer::from_str(text);
     let spec: Spec = match serde_path_to_error::deserialize(deserializer) {
@@ -567,16 +577,16 @@ pub fn parse(text: &str, file: &str) -> Result<ParsedSpec, Vec<SpecError>> {
                 None
             }
         });
-    if problems.errors.is_empty() {
-        Ok(ParsedSpec {
+    let errors = problems.errors;
+    Ok((
+        ParsedSpec {
             spec,
             limits,
             due,
             index: std::sync::Arc::new(index),
-        })
-    } else {
-        Err(problems.errors)
-    }
+        },
+        errors,
+    ))
 }
 
 fn deserialize_error(
@@ -599,16 +609,25 @@ fn deserialize_error(
     };
     let mut message = hint(&message);
     let mut lookup = path.clone();
+    let mut found = None;
     // For an unknown field, point at the field itself.
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some(end) = rest.find('`')
     {
         let field = &rest[..end];
-        lookup = if path.is_empty() {
-            field.to_string()
+        if path == field || path.ends_with(&format!(".{field}")) {
+            // serde_path_to_error already names the field.
+        } else if let Some((full, pos)) = index.find_key_under(&path, field) {
+            // Inside a tagged enum (a test) the path stops at the test: find the key below it.
+            lookup = full;
+            found = Some(pos);
         } else {
-            format!("{path}.{field}")
-        };
+            lookup = if path.is_empty() {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            };
+        }
     }
     let position = inner
         .location()
@@ -617,6 +636,7 @@ fn deserialize_error(
             line: l.line(),
             column: l.column(),
         })
+        .or(found)
         .or_else(|| index.find(&lookup));
     if message.starts_with("unknown field") {
         message.push_str("; remove it or fix its spelling");
