@@ -230,7 +230,11 @@ async fn webhook(State(st): State<AppState>, headers: HeaderMap, body: Body) -> 
         return (StatusCode::BAD_REQUEST, "missing X-GitHub-Event or X-GitHub-Delivery").into_response();
     };
     let span = tracing::info_span!("delivery", delivery.id = %delivery, delivery.event = %event);
-    let _enter = span.enter();
+    tracing::Instrument::instrument(handle(st.clone(), event, delivery, bytes), span).await
+}
+
+/// What to do with a verified delivery.
+async fn handle(st: AppState, event: String, delivery: String, bytes: axum::body::Bytes) -> axum::response::Response {
     if event == "ping" {
         st.metrics.delivery("ping", "pong");
         return (StatusCode::OK, "pong").into_response();

@@ -75,7 +75,10 @@ impl From<anyhow::Error> for Failure {
 async fn process(ctx: &Arc<Context>, job: Job) {
     let span = tracing::info_span!("job", job.id = job.id, repo.full_name = %format!("{}/{}", job.owner, job.repo),
         submission.sha = %job.sha, job.attempt = job.attempts);
-    let _enter = span.enter();
+    tracing::Instrument::instrument(process_in_span(ctx, job), span).await
+}
+
+async fn process_in_span(ctx: &Arc<Context>, job: Job) {
     let started = Instant::now();
     // Keep the lease while we work; a dead worker's job is claimed again when it runs out.
     let renew = {
