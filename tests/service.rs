@@ -504,3 +504,47 @@ fn pushes_from_a_deleted_installation_are_not_graded_until_it_returns() {
     e.wait_for("the check run", WAIT, |f| f.check_runs.len() == 1);
     assert_eq!(e.fake.lock().unwrap().check_runs[0]["head_sha"], SHA2);
 }
+
+#[test]
+fn the_rerun_button_grades_the_commit_again_under_a_new_check_run() {
+    let Some(shared) = shared() else { return };
+    let e = env();
+    let svc = e.start();
+    assert_eq!(e.signed(&svc, "push", "d-1", &e.push_payload(SHA1, "full")).0, 202);
+    e.wait_for("the first check run", WAIT, |f| f.check_runs.len() == 1);
+    for (event, file, delivery, runs) in [
+        ("check_run", "check_run/rerequested.payload.json", "r-1", 2),
+        ("check_suite", "check_suite/rerequested.payload.json", "r-2", 3),
+    ] {
+        let text = std::fs::read_to_string(shared.join("github/payloads").join(file)).unwrap();
+        let mut p: Value = serde_json::from_str(&text).unwrap();
+        p[event]["head_sha"] = json!(SHA1);
+        p["repository"]["name"] = json!(REPO);
+        p["repository"]["owner"]["login"] = json!(ORG);
+        p["installation"]["id"] = json!(77);
+        let body = serde_json::to_vec(&p).unwrap();
+        let (status, text) = e.signed(&svc, event, delivery, &body);
+        assert_eq!(status, 202, "{text}");
+        assert!(text.starts_with("queued job"), "{text}");
+        // Redelivered: acknowledged, not run again.
+        assert_eq!(e.signed(&svc, event, delivery, &body).0, 200);
+        e.wait_for("a new check run for the same commit", WAIT, |f| {
+            f.check_runs.len() == runs
+        });
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let f = e.fake.lock().unwrap();
+    assert_eq!(f.check_runs.len(), 3);
+    assert!(
+        f.check_runs
+            .iter()
+            .all(|c| c["head_sha"] == SHA1 && c["conclusion"] == "success")
+    );
+    let ids: Vec<&str> = f
+        .check_runs
+        .iter()
+        .map(|c| c["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["1", "1.2", "1.3"]);
+    assert_eq!(f.comments.len(), 1, "still one comment, edited in place");
+}

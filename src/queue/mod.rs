@@ -41,6 +41,19 @@ pub struct Job {
     pub pushed_at: Option<i64>,
     pub received_at: i64,
     pub attempts: i64,
+    /// 1, then one more for every re-run GitHub asks for.
+    pub run: i64,
+}
+
+impl Job {
+    /// The check run's `external_id`: one check run per run of the job.
+    pub fn external_id(&self) -> String {
+        if self.run <= 1 {
+            self.id.to_string()
+        } else {
+            format!("{}.{}", self.id, self.run)
+        }
+    }
 }
 
 /// What storing a delivery did.
@@ -68,8 +81,20 @@ pub struct Queue {
 struct Write {
     delivery: String,
     event: String,
-    job: Option<NewJob>,
+    op: Op,
     reply: tokio::sync::oneshot::Sender<Result<Stored, String>>,
+}
+
+/// What a delivery asks of the queue.
+enum Op {
+    Nothing,
+    Grade(NewJob),
+    /// Grade this commit's finished jobs again (GitHub's "Re-run" button).
+    Rerun {
+        owner: String,
+        repo: String,
+        sha: String,
+    },
 }
 
 /// Most deliveries committed in one transaction.
@@ -88,7 +113,7 @@ async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<Write>) {
             let mut tx = pool.begin().await?;
             let mut stored = Vec::with_capacity(group.len());
             for w in &group {
-                stored.push(store_one(&mut tx, &w.delivery, &w.event, w.job.as_ref()).await?);
+                stored.push(store_one(&mut tx, &w.delivery, &w.event, &w.op).await?);
             }
             if stored.iter().any(|s| matches!(s, Stored::Queued(_))) {
                 supersede(&mut tx).await?;
@@ -113,6 +138,37 @@ async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<Write>) {
     }
 }
 
+/// Queues this commit's finished jobs again, each as a new run (a new check run); their old
+/// results are dropped so that they are graded afresh.
+async fn rerun(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    owner: &str,
+    repo: &str,
+    sha: &str,
+) -> anyhow::Result<Stored> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run = run + 1, run_after = ?, lease_until = NULL,
+                last_error = NULL, finished_at = NULL
+         WHERE owner = ? AND repo = ? AND sha = ? AND state IN ('done', 'failed') RETURNING id",
+    )
+    .bind(now_ms())
+    .bind(owner)
+    .bind(repo)
+    .bind(sha)
+    .fetch_all(&mut **tx)
+    .await?;
+    for id in &ids {
+        sqlx::query("DELETE FROM results WHERE job_id = ?")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(match ids.first() {
+        Some(id) => Stored::Queued(*id),
+        None => Stored::Ignored,
+    })
+}
+
 /// A newer push supersedes older ones still waiting: of the queued jobs for one repository and
 /// assignment, only the newest stays queued.
 async fn supersede(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> anyhow::Result<()> {
@@ -131,10 +187,10 @@ async fn store_one(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     delivery: &str,
     event: &str,
-    job: Option<&NewJob>,
+    op: &Op,
 ) -> anyhow::Result<Stored> {
     let now = now_ms();
-    let outcome = if job.is_some() { "queued" } else { "ignored" };
+    let outcome = if matches!(op, Op::Nothing) { "ignored" } else { "queued" };
     let inserted = sqlx::query(
         "INSERT INTO deliveries (id, event, outcome, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
     )
@@ -147,8 +203,10 @@ async fn store_one(
     if inserted.rows_affected() == 0 {
         return Ok(Stored::DuplicateDelivery);
     }
-    let Some(job) = job else {
-        return Ok(Stored::Ignored);
+    let job = match op {
+        Op::Nothing => return Ok(Stored::Ignored),
+        Op::Rerun { owner, repo, sha } => return rerun(tx, owner, repo, sha).await,
+        Op::Grade(job) => job,
     };
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO jobs (delivery_id, installation_id, owner, repo, sha, assignment, spec_version, pushed_at, received_at, run_after)
@@ -214,20 +272,37 @@ impl Queue {
 
     /// Records a delivery that grades nothing (idempotent). Returns once it is committed.
     pub async fn record_ignored(&self, delivery: &str, event: &str) -> anyhow::Result<Stored> {
-        self.write(delivery, event, None).await
+        self.write(delivery, event, Op::Nothing).await
+    }
+
+    /// Records a re-run request and queues the commit's finished jobs again, atomically.
+    pub async fn rerun(
+        &self,
+        delivery: &str,
+        event: &str,
+        owner: &str,
+        repo: &str,
+        sha: &str,
+    ) -> anyhow::Result<Stored> {
+        let op = Op::Rerun {
+            owner: owner.to_string(),
+            repo: repo.to_string(),
+            sha: sha.to_string(),
+        };
+        self.write(delivery, event, op).await
     }
 
     /// Stores a delivery and its job in one transaction; returns once it is committed.
     pub async fn enqueue(&self, delivery: &str, event: &str, job: &NewJob) -> anyhow::Result<Stored> {
-        self.write(delivery, event, Some(job.clone())).await
+        self.write(delivery, event, Op::Grade(job.clone())).await
     }
 
-    async fn write(&self, delivery: &str, event: &str, job: Option<NewJob>) -> anyhow::Result<Stored> {
+    async fn write(&self, delivery: &str, event: &str, op: Op) -> anyhow::Result<Stored> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let w = Write {
             delivery: delivery.to_string(),
             event: event.to_string(),
-            job,
+            op,
             reply,
         };
         self.writer
@@ -248,7 +323,7 @@ impl Queue {
              WHERE id = (SELECT id FROM jobs
                          WHERE (state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_until < ?)
                          ORDER BY id LIMIT 1)
-             RETURNING id, delivery_id, installation_id, owner, repo, sha, assignment, spec_version, pushed_at, received_at, attempts",
+             RETURNING id, delivery_id, installation_id, owner, repo, sha, assignment, spec_version, pushed_at, received_at, attempts, run",
         )
         .bind(now + lease.as_millis() as i64)
         .bind(now)

@@ -70,6 +70,26 @@ pub fn push(payload: &Value, organisations: &[String], targets: &[Target]) -> De
     })
 }
 
+/// What a `check_run` or `check_suite` event asks: (owner, repo, head SHA) to grade again when
+/// someone pressed "Re-run" on our check.
+pub fn rerun_request(event: &str, payload: &Value) -> Option<(String, String, String)> {
+    if payload["action"].as_str() != Some("rerequested") {
+        return None;
+    }
+    let key = match event {
+        "check_run" => "check_run",
+        "check_suite" => "check_suite",
+        _ => return None,
+    };
+    let sha = payload[key]["head_sha"].as_str()?.to_string();
+    let repo = &payload["repository"];
+    Some((
+        repo["owner"]["login"].as_str()?.to_string(),
+        repo["name"].as_str()?.to_string(),
+        sha,
+    ))
+}
+
 /// What an `installation` event says: (installation id, account, state).
 pub fn installation(payload: &Value) -> Option<(i64, String, &'static str)> {
     let inst = &payload["installation"];

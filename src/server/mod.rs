@@ -267,8 +267,17 @@ async fn handle(st: AppState, event: String, delivery: String, bytes: axum::body
             tracing::error!(error = %e, "recording the installation failed");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
-        // pull_request, issue_comment, ...: acknowledged and recorded; nothing to grade yet.
-        st.queue.record_ignored(&delivery, &event).await
+        let rerun = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|payload| events::rerun_request(&event, &payload));
+        match rerun {
+            Some((owner, repo, sha)) => {
+                tracing::info!(repo.full_name = %format!("{owner}/{repo}"), submission.sha = %sha, "re-run requested");
+                st.queue.rerun(&delivery, &event, &owner, &repo, &sha).await
+            }
+            // pull_request, issue_comment, ...: acknowledged and recorded; nothing to grade yet.
+            None => st.queue.record_ignored(&delivery, &event).await,
+        }
     };
     match stored {
         Ok(Stored::Queued(id)) => {
