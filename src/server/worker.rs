@@ -3,7 +3,8 @@
 //! check run. Infrastructure failures are retried with growing delays, then parked.
 //!
 //! Invariant: posting is idempotent (the comment is found by its marker, the check run by
-//! `external_id` = job id), so a job run again after a crash adds nothing twice.
+//! `external_id` = job id, `<id>.<run>` after a re-run), so a job run again after a crash adds
+//! nothing twice.
 
 use super::Catalog;
 use super::metrics::Metrics;
