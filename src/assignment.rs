@@ -49,6 +49,9 @@ pub struct Assignment {
     pub parsed: ParsedSpec,
     /// Parallel to `parsed.spec.tests`.
     pub data: Vec<TestData>,
+    /// A content hash of the spec and every file in the assignment folder except submissions:
+    /// the spec version a result was graded with. Computed once, at load.
+    pub version: String,
 }
 
 /// Whether a spec-relative path names hidden material: anything not under `public/`.
@@ -86,36 +89,37 @@ impl Assignment {
             data.push(load_test(&dir, i, test, &mut problems));
         }
         if problems.errors.is_empty() {
+            let version = version_of(&dir);
             Ok(Assignment {
                 dir,
                 spec_path,
                 parsed,
                 data,
+                version,
             })
         } else {
             Err(problems.errors)
         }
     }
+}
 
-    /// A content hash of the spec and every file in the assignment folder except submissions:
-    /// the spec version a result was graded with.
-    pub fn version(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut files = Vec::new();
-        collect_files(&self.dir, &self.dir, &mut files);
-        files.sort();
-        let mut h = Sha256::new();
-        for rel in files {
-            if rel.starts_with("submissions/") {
-                continue;
-            }
-            h.update(rel.as_bytes());
-            h.update([0]);
-            h.update(std::fs::read(self.dir.join(&rel)).unwrap_or_default());
-            h.update([0]);
+/// The content hash behind [`Assignment::version`].
+fn version_of(dir: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files);
+    files.sort();
+    let mut h = Sha256::new();
+    for rel in files {
+        if rel.starts_with("submissions/") {
+            continue;
         }
-        hex::encode(&h.finalize()[..12])
+        h.update(rel.as_bytes());
+        h.update([0]);
+        h.update(std::fs::read(dir.join(&rel)).unwrap_or_default());
+        h.update([0]);
     }
+    hex::encode(&h.finalize()[..12])
 }
 
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) {

@@ -107,7 +107,7 @@ fn grade_result(assignment: &Assignment, tests: Vec<TestResult>) -> GradeResult 
     GradeResult {
         assignment: info.id.clone(),
         title: info.title.clone(),
-        spec_version: assignment.version(),
+        spec_version: assignment.version.clone(),
         passing_mark: info.passing_mark,
         tests,
     }

@@ -119,7 +119,7 @@ impl Catalog {
         for dir in dirs {
             match Assignment::load(&dir) {
                 Ok(a) => {
-                    let version = a.version();
+                    let version = a.version.clone();
                     let snap = self.snapshots.join(&version);
                     if !snap.is_dir() {
                         let tmp = self.snapshots.join(format!(".{version}.tmp{}", std::process::id()));
