@@ -22,7 +22,6 @@ const REPO: &str = "z-boson-alice-smith";
 struct Service {
     child: Child,
     url: String,
-    dir: PathBuf,
 }
 
 impl Drop for Service {
@@ -54,7 +53,6 @@ fn key_pem(dir: &Path) -> PathBuf {
 struct Env {
     rt: tokio::runtime::Runtime,
     fake: Shared,
-    fake_url: String,
     dir: tempfile::TempDir,
     client: reqwest::Client,
 }
@@ -83,7 +81,6 @@ fn env() -> Env {
     Env {
         rt,
         fake,
-        fake_url,
         dir,
         client: reqwest::Client::new(),
     }
@@ -109,12 +106,7 @@ impl Env {
             .strip_prefix("autograder listening on ")
             .unwrap_or_else(|| panic!("no address: {line}"))
             .to_string();
-        let _ = &self.fake_url;
-        Service {
-            child,
-            url,
-            dir: self.dir.path().to_path_buf(),
-        }
+        Service { child, url }
     }
 
     /// A push payload from `../shared`, with only the fields this test is about changed.
@@ -358,7 +350,6 @@ fn a_job_survives_the_service_being_killed_mid_way() {
     let f = e.fake.lock().unwrap();
     assert_eq!(f.check_runs.len(), 1, "exactly one check run");
     assert_eq!(f.comments.len(), 1, "exactly one comment");
-    let _ = &svc.dir;
 }
 
 #[test]

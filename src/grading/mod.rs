@@ -89,8 +89,7 @@ impl GradeResult {
 /// The result when the submission itself cannot be graded (too large, too deep, an archive that
 /// does not unpack): every test is the student's error with `why`, nothing runs.
 pub fn reject_all(assignment: &Assignment, why: &str) -> GradeResult {
-    let mut run = RunOutcome::grader_error(String::new());
-    run.status = crate::sandbox::RunStatus::SubmissionRejected(why.to_string());
+    let run = RunOutcome::ended(crate::sandbox::RunStatus::SubmissionRejected(why.to_string()));
     let tests = assignment
         .parsed
         .spec

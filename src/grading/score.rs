@@ -99,7 +99,7 @@ fn student_output(run: &RunOutcome) -> Option<String> {
 }
 
 /// Keeps the head and the tail (where tracebacks end) of a long text.
-pub fn truncate_middle(text: &str, keep: usize) -> String {
+fn truncate_middle(text: &str, keep: usize) -> String {
     let count = text.chars().count();
     if count <= keep {
         return text.to_string();

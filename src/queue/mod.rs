@@ -477,12 +477,4 @@ impl Queue {
         .await?;
         Ok(done.rows_affected())
     }
-
-    /// The state of a job, for tests and tools.
-    pub async fn job_state(&self, id: i64) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
 }

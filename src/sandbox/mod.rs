@@ -146,8 +146,13 @@ pub struct RunOutcome {
 
 impl RunOutcome {
     pub fn grader_error(why: String) -> RunOutcome {
+        RunOutcome::ended(RunStatus::GraderError(why))
+    }
+
+    /// An outcome with this status and nothing else: no output, no response, no time.
+    pub fn ended(status: RunStatus) -> RunOutcome {
         RunOutcome {
-            status: RunStatus::GraderError(why),
+            status,
             stdout: Vec::new(),
             stderr: Vec::new(),
             response: None,

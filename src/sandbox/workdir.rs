@@ -42,7 +42,7 @@ impl RunDir {
             .tempdir_in(base)
             .context("creating a run folder")?;
         let sub = root.path().join("submission");
-        copy_tree(submission, &sub, 0).with_context(|| format!("copying {}", submission.display()))?;
+        copy_tree(submission, &sub, &[".git"]).with_context(|| format!("copying {}", submission.display()))?;
         let inp = root.path().join("inputs");
         std::fs::create_dir(&inp)?;
         for (name, host) in inputs {
@@ -248,24 +248,30 @@ pub fn check_submission(dir: &Path) -> Result<(), String> {
     walk(dir, 0, &mut files, &mut bytes)
 }
 
-/// Copies regular files and folders; links, devices and `.git` are left out.
-fn copy_tree(from: &Path, to: &Path, depth: usize) -> Result<()> {
-    if depth > 32 {
-        anyhow::bail!("the submission is nested more than 32 folders deep");
-    }
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let name = entry.file_name();
-        if name == ".git" {
-            continue;
+/// Copies regular files and folders, leaving out links, devices and entries named in `skip`
+/// (at any depth). Used for per-run submission copies and for spec snapshots.
+pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
+    fn walk(from: &Path, to: &Path, skip: &[&str], depth: usize) -> std::io::Result<()> {
+        if depth > MAX_SUBMISSION_DEPTH {
+            return Err(std::io::Error::other(format!(
+                "nested more than {MAX_SUBMISSION_DEPTH} folders deep"
+            )));
         }
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &to.join(&name), depth + 1)?;
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), to.join(&name))?;
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let name = entry.file_name();
+            if skip.iter().any(|s| name == *s) {
+                continue;
+            }
+            if kind.is_dir() {
+                walk(&entry.path(), &to.join(&name), skip, depth + 1)?;
+            } else if kind.is_file() {
+                std::fs::copy(entry.path(), to.join(&name))?;
+            }
         }
+        Ok(())
     }
-    Ok(())
+    walk(from, to, skip, 0)
 }

@@ -63,23 +63,6 @@ fn fingerprint(dir: &Path) -> u64 {
     h.finish()
 }
 
-fn copy_spec(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        let kind = e.file_type()?;
-        if e.file_name() == "submissions" {
-            continue;
-        }
-        if kind.is_dir() {
-            copy_spec(&e.path(), &to.join(e.file_name()))?;
-        } else if kind.is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name()))?;
-        }
-    }
-    Ok(())
-}
-
 impl Catalog {
     pub fn open(specs_dir: &Path, data_dir: &Path) -> anyhow::Result<Catalog> {
         let catalog = Catalog {
@@ -124,7 +107,9 @@ impl Catalog {
                     if !snap.is_dir() {
                         let tmp = self.snapshots.join(format!(".{version}.tmp{}", std::process::id()));
                         let _ = std::fs::remove_dir_all(&tmp);
-                        if let Err(e) = copy_spec(&dir, &tmp).and_then(|_| std::fs::rename(&tmp, &snap)) {
+                        if let Err(e) = crate::sandbox::workdir::copy_tree(&dir, &tmp, &["submissions"])
+                            .and_then(|_| std::fs::rename(&tmp, &snap))
+                        {
                             tracing::error!(spec.dir = %dir.display(), error = %e, "cannot snapshot spec");
                             continue;
                         }
