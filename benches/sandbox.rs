@@ -7,7 +7,7 @@ use autograder::assignment::Assignment;
 use autograder::datum::Datum;
 use autograder::grading;
 use autograder::sandbox::wasm::WasmSandbox;
-use autograder::sandbox::{Call, RunRequest, RunStatus};
+use autograder::sandbox::{Call, RunRequest, RunStatus, Sandboxes, Target};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,6 +39,8 @@ fn request(sub: &Path, call: Call) -> RunRequest {
         env: Default::default(),
         limits: Default::default(),
         collect: Vec::new(),
+        target: Target::Wasm,
+        job: "bench".into(),
     }
 }
 
@@ -149,6 +151,8 @@ tests:
 
     // Grading each example's full-marks submission (sandbox already loaded), and the whole
     // process as a user runs it.
+    let sandboxes = Arc::new(Sandboxes::new(work.path().to_path_buf()));
+    rt.block_on(sandboxes.prepare(&Target::Wasm)).expect("wasm sandbox");
     for (name, tests) in [("z-boson", "full"), ("signal-background", "full")] {
         let dir = root().join("grading-specs").join(name);
         let submission = dir.join("submissions").join(tests);
@@ -157,7 +161,13 @@ tests:
         let mut grades = Vec::new();
         for _ in 0..15 {
             let t = Instant::now();
-            let result = rt.block_on(grading::grade(assignment.clone(), &submission, sandbox.clone(), 2));
+            let result = rt.block_on(grading::grade(
+                assignment.clone(),
+                &submission,
+                sandboxes.clone(),
+                2,
+                "bench",
+            ));
             grades.push(t.elapsed());
             let (earned, max) = result.totals();
             assert_eq!(earned, max, "{name} full marks");

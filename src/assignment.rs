@@ -49,6 +49,8 @@ pub struct Assignment {
     pub parsed: ParsedSpec,
     /// Parallel to `parsed.spec.tests`.
     pub data: Vec<TestData>,
+    /// Container backend: (host folder, guest path) pairs mounted read-only.
+    pub mounts: Vec<(PathBuf, String)>,
     /// A content hash of the spec and every file in the assignment folder except submissions:
     /// the spec version a result was graded with. Computed once, at load.
     pub version: String,
@@ -88,6 +90,7 @@ impl Assignment {
         for (i, test) in parsed.spec.tests.iter().enumerate() {
             data.push(load_test(&dir, i, test, &mut problems));
         }
+        let mounts = load_mounts(&dir, &parsed.spec.sandbox.mounts, &mut problems);
         if problems.errors.is_empty() {
             let version = version_of(&dir);
             Ok(Assignment {
@@ -95,6 +98,7 @@ impl Assignment {
                 spec_path,
                 parsed,
                 data,
+                mounts,
                 version,
             })
         } else {
@@ -136,6 +140,51 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
             _ => {}
         }
     }
+}
+
+/// Resolves the data mounts' host folders. A mounted folder is readable by every submission, so
+/// it may not hold the assignment's hidden files: it must lie outside the assignment folder or
+/// under its `public/`.
+fn load_mounts(dir: &Path, mounts: &[spec::MountSpec], p: &mut Problems) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let assignment = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    for (i, m) in mounts.iter().enumerate() {
+        let at = format!("sandbox.mounts[{i}].source");
+        let given = Path::new(&m.source);
+        let full = if given.is_absolute() {
+            given.to_path_buf()
+        } else {
+            dir.join(given)
+        };
+        let Ok(real) = full.canonicalize() else {
+            p.push(
+                at,
+                format!("`{}` does not exist; create the folder or fix the path", m.source),
+            );
+            continue;
+        };
+        if !real.is_dir() {
+            p.push(
+                at,
+                format!("`{}` is not a folder; mount a folder of data files", m.source),
+            );
+            continue;
+        }
+        let public = assignment.join("public");
+        if assignment.starts_with(&real) || (real.starts_with(&assignment) && !real.starts_with(&public)) {
+            p.push(
+                at,
+                format!(
+                    "`{}` would show students the assignment's hidden files; mount a folder outside the \
+                     assignment folder, or under its public/",
+                    m.source
+                ),
+            );
+            continue;
+        }
+        out.push((real, m.target.clone()));
+    }
+    out
 }
 
 /// Resolves a spec-relative path, refusing ones that leave the folder.

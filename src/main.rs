@@ -5,7 +5,7 @@ use anyhow::Context;
 use autograder::assignment::Assignment;
 use autograder::grading;
 use autograder::report;
-use autograder::sandbox::wasm::WasmSandbox;
+use autograder::sandbox::Sandboxes;
 use chrono::{DateTime, FixedOffset};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -217,8 +217,9 @@ fn grade(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let work = tempfile::Builder::new().prefix("autograder-").tempdir()?;
     let result = runtime.block_on(async {
-        let sandbox = Arc::new(WasmSandbox::new(work.path().to_path_buf())?);
-        anyhow::Ok(grading::grade(assignment.clone(), &submission, sandbox, jobs).await)
+        let sandbox = Arc::new(Sandboxes::new(work.path().to_path_buf()));
+        sandbox.prepare(&grading::target(&assignment)).await?;
+        anyhow::Ok(grading::grade(assignment.clone(), &submission, sandbox, jobs, "grade").await)
     })?;
     let report = report::build(&result, assignment.parsed.due, as_of);
     let json_text = serde_json::to_string_pretty(&report)?;

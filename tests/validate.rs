@@ -92,16 +92,51 @@ fn empty_truth_and_bad_values_are_spec_errors() {
 }
 
 #[test]
-fn container_backend_and_bad_due_date_are_explained() {
+fn container_backend_without_image_and_bad_due_date_are_explained() {
     let spec = "version: 1\nassignment:\n  id: demo\n  title: Demo\n  classroom_prefix: demo\n  due: next friday\nsandbox:\n  backend: container\ntests:\n  - name: t\n    kind: output\n    points: 1\n    run: {script: a.py}\n    expect: {exact: hi}\n";
     let dir = assignment(spec, &[]);
     let (code, err) = validate(dir.path());
     assert_eq!(code, 2);
+    assert!(err.contains("spec.yaml:7:") && err.contains("needs `image:`"), "{err}");
+    assert!(err.contains("spec.yaml:6:3:") && err.contains("RFC 3339"), "{err}");
+}
+
+#[test]
+fn container_mounts_and_limits_are_checked() {
+    let spec = "version: 1\nassignment:\n  id: demo\n  title: Demo\n  classroom_prefix: demo\nsandbox:\n  backend: container\n  image: course:1\n  limits: {cpus: 0, processes: 2}\n  mounts:\n    - {source: private, target: /data}\n    - {source: public, target: /scratch/data}\n    - {source: /nonexistent-course-data, target: /data2}\n    - {source: public, target: ../x}\ntests:\n  - name: t\n    kind: output\n    points: 1\n    run: {script: a.py}\n    expect: {exact: hi}\n";
+    let dir = assignment(spec, &[("private/x.csv", "a\n1\n"), ("public/y.csv", "a\n1\n")]);
+    let (code, err) = validate(dir.path());
+    assert_eq!(code, 2);
+    for (line, text) in [
+        ("9:", "sandbox.limits.cpus"),
+        ("9:", "sandbox.limits.processes"),
+        ("11:", "hidden files"),
+        ("12:", "the run's own folders"),
+        ("13:", "does not exist"),
+        ("14:", "absolute, plain path"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&format!("spec.yaml:{line}")) && l.contains(text)),
+            "{text} at line {line}:\n{err}"
+        );
+    }
+}
+
+#[test]
+fn container_only_fields_are_refused_on_wasm() {
+    let spec = "version: 1\nassignment:\n  id: demo\n  title: Demo\n  classroom_prefix: demo\nsandbox:\n  image: course:1\n  limits: {cpus: 2}\ntests:\n  - name: t\n    kind: output\n    points: 1\n    run: {script: a.py}\n    expect: {exact: hi}\n";
+    let dir = assignment(spec, &[]);
+    let (code, err) = validate(dir.path());
+    assert_eq!(code, 2);
     assert!(
-        err.contains("spec.yaml:8:3:") && err.contains("not available yet"),
+        err.contains("spec.yaml:7:") && err.contains("only for `backend: container`"),
         "{err}"
     );
-    assert!(err.contains("spec.yaml:6:3:") && err.contains("RFC 3339"), "{err}");
+    assert!(
+        err.contains("spec.yaml:8:") && err.contains("`cpus` is only for"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -5,8 +5,8 @@ pub mod compare;
 pub mod score;
 
 use crate::assignment::Assignment;
-use crate::sandbox::wasm::WasmSandbox;
 use crate::sandbox::{Call, RunOutcome, RunRequest};
+use crate::sandbox::{Sandboxes, Target};
 use crate::spec::{Runtime, TestSpec, Visibility};
 use serde::Serialize;
 use std::path::Path;
@@ -112,8 +112,20 @@ fn grade_result(assignment: &Assignment, tests: Vec<TestResult>) -> GradeResult 
     }
 }
 
+/// The backend an assignment's runs go to.
+pub fn target(assignment: &Assignment) -> Target {
+    let sandbox = &assignment.parsed.spec.sandbox;
+    match sandbox.backend {
+        crate::spec::Backend::Wasm => Target::Wasm,
+        crate::spec::Backend::Container => Target::Container {
+            image: sandbox.image.clone().unwrap_or_default(),
+            mounts: assignment.mounts.clone(),
+        },
+    }
+}
+
 /// Builds the sandbox request for one test.
-fn request(assignment: &Assignment, index: usize, submission: &Path) -> RunRequest {
+fn request(assignment: &Assignment, index: usize, submission: &Path, job: &str) -> RunRequest {
     let parsed = &assignment.parsed;
     let sandbox = &parsed.spec.sandbox;
     let data = &assignment.data[index];
@@ -159,15 +171,19 @@ fn request(assignment: &Assignment, index: usize, submission: &Path) -> RunReque
         env: sandbox.env.clone(),
         limits: parsed.limits,
         collect,
+        target: target(assignment),
+        job: job.to_string(),
     }
 }
 
 /// Grades `submission` (a folder) with every test of `assignment`, at most `jobs` at a time.
+/// `job` names the work in sandbox labels and logs (a queue job id, or `grade`).
 pub async fn grade(
     assignment: Arc<Assignment>,
     submission: &Path,
-    sandbox: Arc<WasmSandbox>,
+    sandbox: Arc<Sandboxes>,
     jobs: usize,
+    job: &str,
 ) -> GradeResult {
     let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
@@ -176,7 +192,7 @@ pub async fn grade(
         return reject_all(&assignment, &why);
     }
     for index in 0..assignment.parsed.spec.tests.len() {
-        let req = request(&assignment, index, submission);
+        let req = request(&assignment, index, submission, job);
         let sandbox = sandbox.clone();
         let limit = limit.clone();
         handles.push(tokio::spawn(async move {

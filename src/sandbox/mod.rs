@@ -1,6 +1,7 @@
 //! Runs student code and nothing else: a request goes in, raw output comes back. The sandbox
 //! never sees expected values or labels and never judges; verdicts are made in `grading`.
 
+pub mod container;
 pub mod runtime;
 pub mod wasm;
 pub mod workdir;
@@ -10,7 +11,12 @@ use crate::spec::Limits;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Largest harness response the host will parse; anything larger is treated as tampering
+/// (the honest harness returns small values; big data travels through files).
+pub const MAX_RESPONSE: usize = 4 << 20;
 
 /// What to run inside the sandbox.
 #[derive(Debug, Clone)]
@@ -45,6 +51,82 @@ pub struct RunRequest {
     pub limits: Limits,
     /// Guest paths of files to read back after the run.
     pub collect: Vec<String>,
+    /// Which backend runs it.
+    pub target: Target,
+    /// What the run belongs to (a job id, or the assignment and test): labels containers.
+    pub job: String,
+}
+
+/// The backend a request runs on, with what only that backend needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Wasm,
+    Container {
+        image: String,
+        /// (host folder, guest path), mounted read-only.
+        mounts: Vec<(PathBuf, String)>,
+    },
+}
+
+/// Both backends, each started on first use: a wasm-only deployment never needs Docker, and a
+/// container assignment never builds the Python component.
+pub struct Sandboxes {
+    work_base: PathBuf,
+    wasm: tokio::sync::OnceCell<Arc<wasm::WasmSandbox>>,
+    container: tokio::sync::OnceCell<Arc<container::ContainerSandbox>>,
+}
+
+impl Sandboxes {
+    /// `work_base` holds the wasm backend's per-run folders.
+    pub fn new(work_base: PathBuf) -> Sandboxes {
+        Sandboxes {
+            work_base,
+            wasm: tokio::sync::OnceCell::new(),
+            container: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The wasm backend, loading it (and setting up the runtime) on first use.
+    pub async fn wasm(&self) -> anyhow::Result<Arc<wasm::WasmSandbox>> {
+        let base = self.work_base.clone();
+        self.wasm
+            .get_or_try_init(|| async move {
+                let sandbox = tokio::task::spawn_blocking(move || wasm::WasmSandbox::new(base)).await??;
+                anyhow::Ok(Arc::new(sandbox))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The container backend, connecting to Docker (and removing stale containers) on first use.
+    pub async fn container(&self) -> anyhow::Result<Arc<container::ContainerSandbox>> {
+        self.container
+            .get_or_try_init(|| async { anyhow::Ok(Arc::new(container::ContainerSandbox::connect().await?)) })
+            .await
+            .cloned()
+    }
+
+    /// Starts the backend `target` needs now, so that a missing runtime or daemon shows at once.
+    pub async fn prepare(&self, target: &Target) -> anyhow::Result<()> {
+        match target {
+            Target::Wasm => self.wasm().await.map(drop),
+            Target::Container { .. } => self.container().await.map(drop),
+        }
+    }
+
+    /// Runs one request on its backend. Never fails: a backend that cannot start is a grader error.
+    pub async fn run(&self, request: &RunRequest) -> RunOutcome {
+        match &request.target {
+            Target::Wasm => match self.wasm().await {
+                Ok(s) => s.run(request).await,
+                Err(e) => RunOutcome::grader_error(format!("the wasm sandbox cannot start: {e:#}")),
+            },
+            Target::Container { image, mounts } => match self.container().await {
+                Ok(s) => s.run(request, image, mounts).await,
+                Err(e) => RunOutcome::grader_error(format!("{e:#}")),
+            },
+        }
+    }
 }
 
 /// How a run ended.
@@ -161,4 +243,67 @@ impl RunOutcome {
             exit_code: None,
         }
     }
+}
+
+/// A fresh random token for one run; the harness echoes it back.
+pub(crate) fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS random source is unavailable");
+    hex::encode(bytes)
+}
+
+/// The harness request (see `grader_harness.py`) for a call; the same for both backends.
+pub(crate) fn harness_request(call: &Call, nonce: &str) -> String {
+    use serde_json::json;
+    let base = json!({"nonce": nonce, "cwd": "/submission", "path": ["/submission"]});
+    let mut req = base.as_object().cloned().unwrap_or_default();
+    match call {
+        Call::Program { script, module, args } => {
+            req.insert("kind".into(), json!("program"));
+            let argv0 = match (script, module) {
+                (Some(s), _) => {
+                    let path = format!("/submission/{s}");
+                    req.insert("script".into(), json!(path));
+                    path
+                }
+                (None, Some(m)) => {
+                    req.insert("module".into(), json!(m));
+                    m.clone()
+                }
+                (None, None) => String::new(),
+            };
+            let mut argv = vec![argv0];
+            argv.extend(args.iter().cloned());
+            req.insert("argv".into(), json!(argv));
+        }
+        Call::Functions {
+            module,
+            function,
+            cases,
+        } => {
+            req.insert("kind".into(), json!("functions"));
+            req.insert("module".into(), json!(module));
+            req.insert("function".into(), json!(function));
+            let cases: Vec<_> = cases
+                .iter()
+                .map(|(args, kwargs)| {
+                    json!({
+                        "args": args.iter().map(|a| a.to_wire()).collect::<Vec<_>>(),
+                        "kwargs": kwargs.iter().map(|(k, v)| (k.clone(), v.to_wire())).collect::<serde_json::Map<_, _>>(),
+                    })
+                })
+                .collect();
+            req.insert("cases".into(), json!(cases));
+        }
+        Call::Tests { source, filename } => {
+            req.insert("kind".into(), json!("tests"));
+            req.insert("source".into(), json!(source));
+            req.insert("filename".into(), json!(filename));
+        }
+        Call::WasmProgram { .. } => {
+            // Wasm programs do not use the harness; the backends never ask for this.
+            req.insert("kind".into(), json!("none"));
+        }
+    }
+    serde_json::Value::Object(req).to_string()
 }

@@ -4,7 +4,7 @@
 //! run's own folders preopened.
 
 use super::workdir::RunDir;
-use super::{Call, HarnessResponse, RunOutcome, RunRequest, RunStatus};
+use super::{Call, HarnessResponse, MAX_RESPONSE, RunOutcome, RunRequest, RunStatus, harness_request, nonce};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -29,9 +29,6 @@ mod bindings {
 pub const TICK: Duration = Duration::from_millis(10);
 /// Most WASI resources (open files, streams, pollables) one run may hold at once.
 const MAX_RESOURCES: usize = 512;
-/// Largest harness response the host will parse; anything larger is treated as tampering
-/// (the honest harness returns small values; big data travels through files).
-const MAX_RESPONSE: usize = 4 << 20;
 
 struct Limiter {
     memory: usize,
@@ -420,62 +417,4 @@ fn classify_trap(e: &wasmtime::Error) -> RunStatus {
     }
     let first = format!("{e}");
     RunStatus::Crashed(first.lines().next().unwrap_or("trap").chars().take(200).collect())
-}
-
-fn nonce() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the OS random source is unavailable");
-    hex::encode(bytes)
-}
-
-fn harness_request(call: &Call, nonce: &str) -> String {
-    use serde_json::json;
-    let base = json!({"nonce": nonce, "cwd": "/submission", "path": ["/submission"]});
-    let mut req = base.as_object().cloned().unwrap_or_default();
-    match call {
-        Call::Program { script, module, args } => {
-            req.insert("kind".into(), json!("program"));
-            let argv0 = match (script, module) {
-                (Some(s), _) => {
-                    let path = format!("/submission/{s}");
-                    req.insert("script".into(), json!(path));
-                    path
-                }
-                (None, Some(m)) => {
-                    req.insert("module".into(), json!(m));
-                    m.clone()
-                }
-                (None, None) => String::new(),
-            };
-            let mut argv = vec![argv0];
-            argv.extend(args.iter().cloned());
-            req.insert("argv".into(), json!(argv));
-        }
-        Call::Functions {
-            module,
-            function,
-            cases,
-        } => {
-            req.insert("kind".into(), json!("functions"));
-            req.insert("module".into(), json!(module));
-            req.insert("function".into(), json!(function));
-            let cases: Vec<_> = cases
-                .iter()
-                .map(|(args, kwargs)| {
-                    json!({
-                        "args": args.iter().map(|a| a.to_wire()).collect::<Vec<_>>(),
-                        "kwargs": kwargs.iter().map(|(k, v)| (k.clone(), v.to_wire())).collect::<serde_json::Map<_, _>>(),
-                    })
-                })
-                .collect();
-            req.insert("cases".into(), json!(cases));
-        }
-        Call::Tests { source, filename } => {
-            req.insert("kind".into(), json!("tests"));
-            req.insert("source".into(), json!(source));
-            req.insert("filename".into(), json!(filename));
-        }
-        Call::WasmProgram { .. } => unreachable!("wasm programs do not use the harness"),
-    }
-    serde_json::Value::Object(req).to_string()
 }

@@ -99,6 +99,10 @@ impl RunDir {
     /// Reads a file the run wrote, given its guest path, as untrusted data: no links are
     /// followed at any step, only regular files are read, and at most `cap` bytes.
     pub fn read_output(&self, guest_path: &str, cap: u64) -> Result<Vec<u8>, String> {
+        self.read_back(guest_path, cap).map_err(|e| e.message(guest_path, cap))
+    }
+
+    fn read_back(&self, guest_path: &str, cap: u64) -> Result<Vec<u8>, ReadBackError> {
         let (base, rest) = if let Some(rest) = guest_path.strip_prefix("/scratch/") {
             (self.scratch(), rest)
         } else if let Some(rest) = guest_path.strip_prefix("/submission/") {
@@ -106,38 +110,78 @@ impl RunDir {
         } else if !guest_path.starts_with('/') {
             (self.submission(), guest_path)
         } else {
-            return Err(format!("{guest_path} is outside the run's folders"));
+            return Err(ReadBackError::Outside);
         };
         let mut host = base;
         for part in Path::new(rest).components() {
             match part {
                 Component::Normal(p) => host.push(p),
-                _ => return Err(format!("{guest_path} is not a plain path")),
+                _ => return Err(ReadBackError::NotPlain),
             }
             match std::fs::symlink_metadata(&host) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(format!("{guest_path} is a link; write a regular file"));
-                }
+                Ok(m) if m.file_type().is_symlink() => return Err(ReadBackError::Link),
                 Ok(_) => {}
-                Err(_) => return Err(format!("your program did not write {guest_path}")),
+                Err(_) => return Err(ReadBackError::Missing),
             }
         }
-        let meta = std::fs::symlink_metadata(&host).map_err(|_| format!("your program did not write {guest_path}"))?;
+        let meta = std::fs::symlink_metadata(&host).map_err(|_| ReadBackError::Missing)?;
         if !meta.file_type().is_file() {
-            return Err(format!("{guest_path} is not a regular file"));
+            return Err(ReadBackError::NotFile);
         }
         if meta.len() > cap {
-            return Err(format!("{guest_path} is larger than the {cap}-byte limit"));
+            return Err(ReadBackError::TooLarge);
         }
-        let file = open_nofollow(&host).map_err(|_| format!("{guest_path} could not be read"))?;
+        let file = open_nofollow(&host).map_err(|_| ReadBackError::Unreadable)?;
         let mut buf = Vec::new();
         file.take(cap + 1)
             .read_to_end(&mut buf)
-            .map_err(|_| format!("{guest_path} could not be read"))?;
+            .map_err(|_| ReadBackError::Unreadable)?;
         if buf.len() as u64 > cap {
-            return Err(format!("{guest_path} is larger than the {cap}-byte limit"));
+            return Err(ReadBackError::TooLarge);
         }
         Ok(buf)
+    }
+}
+
+/// Why a file the run should have written could not be read back. Both backends report these
+/// (the container's supervisor by code), so students read the same message from either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBackError {
+    Outside,
+    NotPlain,
+    Link,
+    Missing,
+    NotFile,
+    TooLarge,
+    Unreadable,
+}
+
+impl ReadBackError {
+    /// The code the container supervisor (`sandbox/container/boot.py`) sends.
+    pub fn from_code(code: &str) -> Option<ReadBackError> {
+        Some(match code {
+            "outside" => ReadBackError::Outside,
+            "not_plain" => ReadBackError::NotPlain,
+            "link" => ReadBackError::Link,
+            "missing" => ReadBackError::Missing,
+            "not_file" => ReadBackError::NotFile,
+            "too_large" => ReadBackError::TooLarge,
+            "unreadable" => ReadBackError::Unreadable,
+            _ => return None,
+        })
+    }
+
+    /// The message for the student.
+    pub fn message(self, guest_path: &str, cap: u64) -> String {
+        match self {
+            ReadBackError::Outside => format!("{guest_path} is outside the run's folders"),
+            ReadBackError::NotPlain => format!("{guest_path} is not a plain path"),
+            ReadBackError::Link => format!("{guest_path} is a link; write a regular file"),
+            ReadBackError::Missing => format!("your program did not write {guest_path}"),
+            ReadBackError::NotFile => format!("{guest_path} is not a regular file"),
+            ReadBackError::TooLarge => format!("{guest_path} is larger than the {cap}-byte limit"),
+            ReadBackError::Unreadable => format!("{guest_path} could not be read"),
+        }
     }
 }
 

@@ -302,7 +302,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     )?);
     let work = config.data_dir.join("runs");
     std::fs::create_dir_all(&work)?;
-    let sandbox = Arc::new(crate::sandbox::wasm::WasmSandbox::new(work)?);
+    let sandbox = Arc::new(crate::sandbox::Sandboxes::new(work));
+    // Start the backends the current specs use now, so that a missing runtime or Docker daemon
+    // stops the service at once instead of failing every job.
+    let mut backends = vec![crate::sandbox::Target::Wasm];
+    for t in catalog.targets() {
+        if let Ok(a) = catalog.at_version(&t.version) {
+            let target = crate::grading::target(&a);
+            if !backends
+                .iter()
+                .any(|b| std::mem::discriminant(b) == std::mem::discriminant(&target))
+            {
+                backends.push(target);
+            }
+        }
+    }
+    for target in &backends {
+        sandbox.prepare(target).await?;
+    }
     let metrics = Arc::new(Metrics::default());
     let wake = Arc::new(tokio::sync::Notify::new());
     let state = AppState {

@@ -10,7 +10,7 @@ use super::Catalog;
 use super::metrics::Metrics;
 use crate::github::{GhError, GitHub, fit_body};
 use crate::queue::{Job, Queue};
-use crate::sandbox::wasm::WasmSandbox;
+use crate::sandbox::Sandboxes;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ pub struct Context {
     pub queue: Queue,
     pub github: Arc<GitHub>,
     pub catalog: Arc<Catalog>,
-    pub sandbox: Arc<WasmSandbox>,
+    pub sandbox: Arc<Sandboxes>,
     pub metrics: Arc<Metrics>,
     pub archives: PathBuf,
     pub max_attempts: i64,
@@ -148,7 +148,10 @@ async fn grade_and_post(ctx: &Arc<Context>, job: &Job) -> Result<(), Failure> {
             let assignment = ctx.catalog.at_version(&job.spec_version)?;
             let folder = tempfile::tempdir().map_err(|e| Failure::Retry(None, e.to_string()))?;
             let result = match crate::github::archive::unpack(&archive, folder.path()) {
-                Ok(()) => crate::grading::grade(assignment.clone(), folder.path(), ctx.sandbox.clone(), 2).await,
+                Ok(()) => {
+                    let label = format!("job-{}", job.id);
+                    crate::grading::grade(assignment.clone(), folder.path(), ctx.sandbox.clone(), 2, &label).await
+                }
                 Err(why) => crate::grading::reject_all(&assignment, &why),
             };
             if result.incomplete() {

@@ -122,9 +122,26 @@ pub struct SandboxSpec {
     pub program: Option<String>,
     #[serde(default)]
     pub limits: LimitsSpec,
-    /// The whole environment the program sees.
+    /// The whole environment the program sees (the container backend adds `PATH`, `HOME`,
+    /// `LANG` and `MPLBACKEND`).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// For `backend: container`: the course image, e.g. `autograder-course:bookworm`.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// For `backend: container`: host folders of course data mounted read-only.
+    #[serde(default)]
+    pub mounts: Vec<MountSpec>,
+}
+
+/// A host folder mounted read-only into every container of the assignment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountSpec {
+    /// The host folder: absolute, or relative to the spec file's folder.
+    pub source: String,
+    /// Where the program finds it, e.g. `/data`.
+    pub target: String,
 }
 
 /// Limits as written; every field has a safe default.
@@ -137,6 +154,10 @@ pub struct LimitsSpec {
     pub output: Option<String>,
     pub scratch: Option<String>,
     pub program_size: Option<String>,
+    /// Container backend: CPUs (may be fractional).
+    pub cpus: Option<f64>,
+    /// Container backend: processes and threads at once.
+    pub processes: Option<u32>,
 }
 
 /// Limits after parsing.
@@ -148,6 +169,8 @@ pub struct Limits {
     pub output: u64,
     pub scratch: u64,
     pub program_size: u64,
+    pub cpus: f64,
+    pub processes: u32,
 }
 
 impl Default for Limits {
@@ -159,6 +182,8 @@ impl Default for Limits {
             output: 64 << 10,
             scratch: 16 << 20,
             program_size: 8 << 20,
+            cpus: 1.0,
+            processes: 64,
         }
     }
 }
@@ -697,6 +722,87 @@ fn parse_size(problems: &mut Problems, path: &str, text: &Option<String>, defaul
     }
 }
 
+/// Guest paths the container backend mounts itself; data mounts go elsewhere.
+pub const RESERVED_GUEST_PATHS: [&str; 4] = ["/submission", "/inputs", "/scratch", "/tmp"];
+
+fn check_backend(s: &SandboxSpec, p: &mut Problems) {
+    match s.backend {
+        Backend::Wasm => {
+            if s.image.is_some() {
+                p.push("sandbox.image", "`image:` is only for `backend: container`; remove it");
+            }
+            if !s.mounts.is_empty() {
+                p.push(
+                    "sandbox.mounts",
+                    "`mounts:` is only for `backend: container`; remove it",
+                );
+            }
+            for (field, set) in [
+                ("cpus", s.limits.cpus.is_some()),
+                ("processes", s.limits.processes.is_some()),
+            ] {
+                if set {
+                    p.push(
+                        format!("sandbox.limits.{field}"),
+                        format!("`{field}` is only for `backend: container`; remove it"),
+                    );
+                }
+            }
+        }
+        Backend::Container => {
+            match s.image.as_deref().map(str::trim) {
+                None | Some("") => p.push(
+                    "sandbox.image",
+                    "`backend: container` needs `image:`, the course image, e.g. autograder-course:bookworm \
+                     (see sandbox/container/README.md)",
+                ),
+                Some(image) if image.chars().any(|c| c.is_whitespace() || c.is_control()) => p.push(
+                    "sandbox.image",
+                    "an image name has no spaces, e.g. autograder-course:bookworm",
+                ),
+                _ => {}
+            }
+            if s.runtime == Runtime::Wasm {
+                p.push(
+                    "sandbox.runtime",
+                    "`runtime: wasm` runs on the wasm backend only; remove it or use `backend: wasm`",
+                );
+            }
+            let mut targets = std::collections::HashSet::new();
+            for (i, m) in s.mounts.iter().enumerate() {
+                let at = format!("sandbox.mounts[{i}]");
+                if m.source.trim().is_empty() {
+                    p.push(format!("{at}.source"), "give the host folder to mount");
+                }
+                let t = m.target.as_str();
+                let plain = t.starts_with('/')
+                    && t.len() > 1
+                    && !t.ends_with('/')
+                    && t[1..]
+                        .split('/')
+                        .all(|part| !part.is_empty() && part != "." && part != "..")
+                    && !t.contains([':', ',']);
+                if !plain {
+                    p.push(
+                        format!("{at}.target"),
+                        "give an absolute, plain path such as /data (no `..`, `:` or trailing `/`)",
+                    );
+                } else if RESERVED_GUEST_PATHS
+                    .iter()
+                    .any(|r| t == *r || t.starts_with(&format!("{r}/")) || r.starts_with(&format!("{t}/")))
+                {
+                    p.push(
+                        format!("{at}.target"),
+                        "/submission, /inputs, /scratch and /tmp are the run's own folders; mount data elsewhere, e.g. /data",
+                    );
+                } else if !targets.insert(t.to_string()) {
+                    p.push(format!("{at}.target"), "another mount already uses this target");
+                }
+            }
+        }
+    }
+}
+
 /// Checks that need only the spec text; returns the parsed limits.
 fn check(spec: &Spec, p: &mut Problems) -> Limits {
     if spec.version != 1 {
@@ -722,12 +828,7 @@ fn check(spec: &Spec, p: &mut Problems) -> Limits {
         p.push("assignment.passing_mark", "give a percentage between 0 and 100");
     }
     let s = &spec.sandbox;
-    if s.backend == Backend::Container {
-        p.push(
-            "sandbox.backend",
-            "the `container` backend is not available yet; use `wasm` (pure-Python homework) for now",
-        );
-    }
+    check_backend(s, p);
     match (s.runtime, &s.program) {
         (Runtime::Wasm, None) => p.push(
             "sandbox.program",
@@ -753,7 +854,21 @@ fn check(spec: &Spec, p: &mut Problems) -> Limits {
         output: parse_size(p, "sandbox.limits.output", &l.output, d.output),
         scratch: parse_size(p, "sandbox.limits.scratch", &l.scratch, d.scratch),
         program_size: parse_size(p, "sandbox.limits.program_size", &l.program_size, d.program_size),
+        cpus: l.cpus.unwrap_or(d.cpus),
+        processes: l.processes.unwrap_or(d.processes),
     };
+    if !(limits.cpus.is_finite() && (0.01..=64.0).contains(&limits.cpus)) {
+        p.push(
+            "sandbox.limits.cpus",
+            "give a number of CPUs between 0.01 and 64, e.g. 1 or 0.5",
+        );
+    }
+    if !(8..=4096).contains(&limits.processes) {
+        p.push(
+            "sandbox.limits.processes",
+            "give between 8 and 4096 processes (numerical libraries start a thread per CPU)",
+        );
+    }
     if limits.memory < 32 << 20 {
         p.push("sandbox.limits.memory", "the Python runtime needs at least 32MiB");
     }

@@ -34,63 +34,28 @@ list, tuple or dict (subclasses included) is "unplain": a value that compares
 equal to everything cannot pass for data.
 """
 
-# The standard library a homework may use, imported now so that the snapshot
-# already holds it (only modules imported at build time exist at run time).
-# Keep this list in sync with README.md ("Python runtime").
-import abc
-import argparse
-import array
-import base64
-import bisect
-import calendar
-import cmath
-import collections
-import collections.abc
-import colorsys
-import contextlib
-import copy
-import csv
-import dataclasses
-import datetime
-import decimal
-import difflib
-import enum
-import fnmatch
-import fractions
-import functools
-import glob
-import hashlib
-import heapq
 import importlib
-import importlib.util
-import io
-import itertools
 import json
-import keyword
-import math
-import numbers
-import operator
 import os
-import os.path
-import pathlib
-import pprint
-import random
-import re
 import runpy
-import shlex
-import statistics
-import string
-import struct
 import sys
-import textwrap
-import time
 import traceback
 import types
-import typing
 import unittest
-import warnings
-import zlib
 
+import wit_world
+
+# The standard library a homework may use. In the WebAssembly component these are imported at
+# build time so that the snapshot already holds them (only modules imported then exist at run
+# time); a missing one fails the build. Keep this list in sync with README.md ("Python runtime").
+# In a container (the stand-in `wit_world` sets SNAPSHOT = False) they import on demand instead.
+_HOMEWORK = (
+    "abc argparse array base64 bisect calendar cmath collections collections.abc colorsys "
+    "contextlib copy csv dataclasses datetime decimal difflib enum fnmatch fractions functools "
+    "glob hashlib heapq importlib importlib.util io itertools json keyword math numbers operator "
+    "os os.path pathlib pprint random re runpy shlex statistics string struct sys textwrap time "
+    "traceback types typing unittest warnings zlib"
+).split()
 # Further modules, imported by name so that one missing from this CPython build does not stop
 # the build; OPTIONAL_MODULES_LOADED lists those that made it into the snapshot.
 _OPTIONAL = (
@@ -101,14 +66,15 @@ _OPTIONAL = (
     "encodings.latin_1 encodings.ascii encodings.utf_32 selectors sqlite3 ctypes"
 ).split()
 OPTIONAL_MODULES_LOADED = []
-for _name in _OPTIONAL:
-    try:
+if getattr(wit_world, "SNAPSHOT", True):
+    for _name in _HOMEWORK:
         importlib.import_module(_name)
-        OPTIONAL_MODULES_LOADED.append(_name)
-    except Exception:  # noqa: BLE001 - absent from this build
-        pass
-
-import wit_world
+    for _name in _OPTIONAL:
+        try:
+            importlib.import_module(_name)
+            OPTIONAL_MODULES_LOADED.append(_name)
+        except Exception:  # noqa: BLE001 - absent from this build
+            pass
 
 # Private references taken before any student code runs, so that a
 # submission rebinding builtins cannot change how results are encoded.
