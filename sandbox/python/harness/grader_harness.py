@@ -86,6 +86,7 @@ _float = float
 _repr = repr
 _json_dumps = json.dumps
 _json_loads = json.loads
+_modules = sys.modules
 _MAX_DEPTH = 64
 _MAX_ITEMS = 1_000_000
 
@@ -126,6 +127,14 @@ def _encode(value, depth, budget):
             tagged = tagged or key.startswith("$")
             out[key] = _encode(item, depth + 1, budget)
         return {"$dict": out} if tagged else out
+    # numpy's scalars and arrays (container backend) become Python numbers and lists, which are
+    # then checked like any other value: whatever `item()` or `tolist()` returns must be plain.
+    numpy = _modules.get("numpy")
+    if numpy is not None:
+        if _isinstance(value, numpy.ndarray):
+            return _encode(value.tolist(), depth + 1, budget)
+        if _isinstance(value, numpy.generic):
+            return _encode(value.item(), depth + 1, budget)
     raise _Unplain(t.__qualname__)
 
 

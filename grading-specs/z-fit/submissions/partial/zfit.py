@@ -3,7 +3,7 @@
 What is wrong with it: breit_wigner is the non-relativistic Breit-Wigner (a Cauchy distribution),
 not the relativistic one the assignment asks for, and the fit model is a plain Gaussian: it finds
 the peak and a sound statistical error, but it cannot describe the Breit-Wigner tails or the
-background, so its expected counts miss the data (chi2/ndf near 15).
+background, so its expected counts miss the data (chi2/ndf about 14).
 """
 
 import json
