@@ -1,0 +1,288 @@
+//! The container backend, black-box: the numpy example graded by the real binary in the real
+//! course image, the attacks of `../shared/reference/sandboxing.md` that only containers face
+//! (fork bombs, memory, network, writing outside scratch, leftover processes, host links), data
+//! mounts, and the clean-up of containers other instances left behind.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+#[test]
+fn z_fit_example_grades_full_partial_wrong_and_broken_submissions() {
+    if !docker_ready() {
+        return;
+    }
+    let spec = example("z-fit");
+    let full = grade(&spec, &submission("z-fit", "full"), &[]);
+    assert_eq!(full.code, 0, "{}\n{}", full.markdown, full.stderr);
+    assert_eq!((full.total(), full.max_total()), (13.0, 13.0), "{}", full.markdown);
+
+    // A plain Gaussian finds the mass but not the shape: the chi2/ndf window fails, and the
+    // non-relativistic Breit-Wigner fails the function cases (one hidden case agrees at the pole).
+    let partial = grade(&spec, &submission("z-fit", "partial"), &[]);
+    assert!((partial.total() - 7.1).abs() < 1e-9, "{}", partial.markdown);
+    assert_eq!(partial.test("fit quality (chi2/ndf) on the hidden sample")["points"], 0.0);
+    assert_eq!(partial.test("Z mass on the hidden sample")["points"], 4.0);
+
+    let wrong = grade(&spec, &submission("z-fit", "wrong"), &[]);
+    assert_eq!(wrong.total(), 0.0, "{}", wrong.markdown);
+    assert_eq!(wrong.code, 1);
+
+    let broken = grade(&spec, &submission("z-fit", "no-import"), &[]);
+    assert_eq!(broken.total(), 0.0);
+    assert!(broken.statuses().iter().all(|s| s == "error"), "{}", broken.markdown);
+    assert!(broken.markdown.contains("optimise"), "{}", broken.markdown);
+}
+
+const ATTACKS: &str = r#"version: 1
+assignment: {id: attacks, title: Attacks, classroom_prefix: attacks}
+sandbox:
+  backend: container
+  image: autograder-course:bookworm
+  limits: {wall_time: 8s, cpu_time: 4s, memory: 128MiB, processes: 32, output: 8KiB, scratch: 2MiB}
+  mounts: [{source: MOUNT, target: /data}]
+tests:
+  - name: fork bomb
+    kind: output
+    points: 1
+    run: {script: forkbomb.py}
+    expect: {exact: never}
+  - name: memory hog
+    kind: output
+    points: 1
+    run: {script: hog.py}
+    expect: {exact: never}
+  - name: network is unreachable
+    kind: output
+    points: 1
+    run: {script: network.py}
+    expect: {exact: "blocked blocked blocked blocked"}
+  - name: nothing outside scratch is writable
+    kind: output
+    points: 1
+    run: {script: write_outside.py}
+    expect: {exact: "refused refused refused refused refused refused"}
+  - name: output links to a host file
+    kind: output
+    points: 1
+    run: {script: link.py}
+    output_file: /scratch/out.txt
+    expect: {exact: "root"}
+  - name: leftover processes
+    kind: output
+    points: 1
+    run: {script: daemon.py}
+    expect: {exact: started}
+  - name: stderr flood
+    kind: output
+    points: 1
+    run: {script: stderr_flood.py}
+    expect: {exact: never}
+  - name: fills /tmp
+    kind: output
+    points: 1
+    run: {script: fill_tmp.py}
+    expect: {exact: never}
+  - name: no grader secrets or hidden files inside
+    kind: output
+    points: 1
+    run: {script: snoop.py}
+    expect: {exact: "clean"}
+  - name: course data is mounted read-only
+    kind: output
+    points: 1
+    run: {script: data.py}
+    expect: {exact: "3 refused"}
+  - name: numpy values are plain data
+    kind: function
+    points: 1
+    module: numeric
+    function: stats
+    cases:
+      - {args: [[1, 2, 3]], expect: [2.0, [1, 4, 9], true, 6]}
+"#;
+
+const ATTACK_FILES: &[(&str, &str)] = &[
+    ("forkbomb.py", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"),
+    ("hog.py", "blocks = []\nwhile True:\n    blocks.append(bytearray(8 << 20))\n"),
+    (
+        "network.py",
+        "import socket\nresults = []\nfor host, port in [('1.1.1.1', 53), ('172.17.0.1', 2375), ('127.0.0.1', 8080), ('deb.debian.org', 80)]:\n    try:\n        socket.create_connection((host, port), timeout=2).close()\n        results.append('open')\n    except OSError:\n        results.append('blocked')\nprint(' '.join(results))\n",
+    ),
+    (
+        "write_outside.py",
+        "import os\nresults = []\nfor path in ['/etc/passwd', '/usr/lib/python3/dist-packages/numpy/__init__.py', '/evil', '/inputs/x', '/proc/sys/kernel/hostname', '/sys/fs/cgroup/memory/memory.limit_in_bytes']:\n    try:\n        with open(path, 'a') as f:\n            f.write('x')\n        results.append('WROTE ' + path)\n    except OSError:\n        results.append('refused')\nprint(' '.join(results))\n",
+    ),
+    ("link.py", "import os\nos.symlink('/etc/passwd', '/scratch/out.txt')\n"),
+    (
+        "daemon.py",
+        "import os, subprocess, time\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(1)\n    with open('/scratch/late', 'w') as f:\n        f.write('late')\n    os._exit(0)\nprint('started')\n",
+    ),
+    ("stderr_flood.py", "import sys\nwhile True:\n    sys.stderr.write('e' * 1000)\n"),
+    (
+        "fill_tmp.py",
+        "chunk = b'x' * 65536\nwith open('/tmp/big', 'wb') as f:\n    for _ in range(200):\n        f.write(chunk)\n        f.flush()\nprint('never')\n",
+    ),
+    (
+        "snoop.py",
+        "import os\nfound = []\nif 'AUTOGRADER_TEST_SECRET' in os.environ or 'topsecret' in open('/proc/self/environ').read():\n    found.append('secret in environment')\nfor root, dirs, files in os.walk('/', onerror=lambda e: None):\n    if root.startswith(('/proc', '/sys')):\n        dirs[:] = []\n        continue\n    for name in files:\n        if name in ('truth.csv', 'spec.yaml'):\n            found.append(os.path.join(root, name))\nprint(' '.join(found) or 'clean')\n",
+    ),
+    (
+        "data.py",
+        "rows = open('/data/course.csv').read().split()\ntry:\n    open('/data/course.csv', 'a').write('x')\n    print(len(rows) - 1, 'WROTE')\nexcept OSError:\n    print(len(rows) - 1, 'refused')\n",
+    ),
+    (
+        "numeric.py",
+        "import numpy as np\n\n\ndef stats(values):\n    a = np.array(values)\n    return (np.mean(a), a ** 2, np.all(a > 0), a.sum())\n",
+    ),
+];
+
+#[test]
+fn attacks_are_contained_in_containers() {
+    if !docker_ready() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    write_files(data.path(), &[("course.csv", "x\n1\n2\n3\n")]);
+    let spec = tempfile::tempdir().unwrap();
+    let text = ATTACKS.replace("MOUNT", &data.path().display().to_string());
+    write_files(spec.path(), &[("spec.yaml", &text), ("private/truth.csv", "y\n1\n")]);
+    let sub = tempfile::tempdir().unwrap();
+    write_files(sub.path(), ATTACK_FILES);
+
+    let json = tempfile::tempdir().unwrap();
+    let json_path = json.path().join("r.json");
+    let started = std::time::Instant::now();
+    let child = autograder()
+        .args(["grade", "--json"])
+        .arg(&json_path)
+        .arg(spec.path())
+        .arg(sub.path())
+        .env("AUTOGRADER_TEST_SECRET", "topsecret")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    let markdown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let test = |name: &str| -> serde_json::Value {
+        json["tests"].as_array().unwrap().iter().find(|t| t["name"] == name).cloned().unwrap()
+    };
+    let status = |name: &str| test(name)["status"].as_str().unwrap().to_string();
+    let feedback = |name: &str| test(name)["feedback"].to_string();
+
+    // Each attack ends as the student's problem, with a clear status; none is a grader error.
+    assert!(!json["incomplete"].as_bool().unwrap(), "{markdown}");
+    assert!(
+        ["error", "timeout"].contains(&status("fork bomb").as_str()),
+        "{markdown}"
+    );
+    assert_eq!(status("memory hog"), "error", "{markdown}");
+    assert!(feedback("memory hog").contains("memory limit exceeded"), "{markdown}");
+    assert_eq!(status("network is unreachable"), "passed", "{markdown}");
+    assert_eq!(status("nothing outside scratch is writable"), "passed", "{markdown}");
+    assert_ne!(status("output links to a host file"), "passed", "{markdown}");
+    assert!(feedback("output links to a host file").contains("is a link"), "{markdown}");
+    assert!(!markdown.contains("/usr/sbin/nologin"), "{markdown}");
+    assert_eq!(status("stderr flood"), "error", "{markdown}");
+    assert!(feedback("stderr flood").contains("output limit exceeded"), "{markdown}");
+    assert_eq!(status("fills /tmp"), "error", "{markdown}");
+    assert!(feedback("fills /tmp").contains("disk limit exceeded"), "{markdown}");
+    assert_eq!(status("no grader secrets or hidden files inside"), "passed", "{markdown}");
+    assert_eq!(status("course data is mounted read-only"), "passed", "{markdown}");
+    assert_eq!(status("numpy values are plain data"), "passed", "{markdown}");
+
+    // A program that leaves processes behind is not waited for, and nothing it left survives.
+    assert_eq!(status("leftover processes"), "passed", "{markdown}");
+    assert!(test("leftover processes")["duration_ms"].as_u64().unwrap() < 5_000, "{markdown}");
+    assert!(elapsed.as_secs() < 60, "{elapsed:?}");
+    let owners = Command::new("docker")
+        .args(["ps", "-a", "--filter", "label=autograder.owner", "--format", "{{.Label \"autograder.owner\"}}"])
+        .output()
+        .unwrap();
+    let owners = String::from_utf8_lossy(&owners.stdout);
+    assert!(
+        !owners.lines().any(|o| o.contains(&format!(":{pid}:"))),
+        "containers of the finished grade remain: {owners}"
+    );
+}
+
+#[test]
+fn containers_of_gone_owners_are_removed_and_live_ones_kept() {
+    if !docker_ready() {
+        return;
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let me = std::process::id();
+    let stat = std::fs::read_to_string(format!("/proc/{me}/stat")).unwrap();
+    let start = stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(19).unwrap().to_string();
+    let far = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600).to_string();
+    let create = |owner: &str, deadline: &str| -> String {
+        let out = Command::new("docker")
+            .args(["create", "--network", "none", "--label"])
+            .arg(format!("autograder.owner={owner}"))
+            .arg("--label")
+            .arg(format!("autograder.deadline={deadline}"))
+            .args([COURSE_IMAGE, "true"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // Owned by a process that is gone (same host, no such process), by this live test process,
+    // by a live process on another host, and one past its deadline.
+    let gone = create(&format!("{host}:4194303:1"), &far);
+    let live = create(&format!("{host}:{me}:{start}"), &far);
+    let elsewhere = create("another-host:1:1", &far);
+    let expired = create(&format!("{host}:{me}:{start}"), "1");
+
+    let spec = tempfile::tempdir().unwrap();
+    write_files(
+        spec.path(),
+        &[(
+            "spec.yaml",
+            &format!(
+                "version: 1\nassignment: {{id: c, title: C, classroom_prefix: c}}\nsandbox:\n  backend: container\n  image: {COURSE_IMAGE}\ntests:\n  - name: hello\n    kind: output\n    points: 1\n    run: {{script: hello.py}}\n    expect: {{exact: hello}}\n"
+            ),
+        )],
+    );
+    let sub = tempfile::tempdir().unwrap();
+    write_files(sub.path(), &[("hello.py", "print('hello')\n")]);
+    let g = grade(spec.path(), sub.path(), &[]);
+    assert_eq!(g.code, 0, "{}\n{}", g.markdown, g.stderr);
+
+    let exists = |id: &str| Command::new("docker").args(["inspect", id]).output().unwrap().status.success();
+    let (gone_left, live_left, elsewhere_left, expired_left) =
+        (exists(&gone), exists(&live), exists(&elsewhere), exists(&expired));
+    for id in [&gone, &live, &elsewhere, &expired] {
+        let _ = Command::new("docker").args(["rm", "-f", id]).output();
+    }
+    assert!(!gone_left, "a container of a gone owner was kept");
+    assert!(!expired_left, "a container past its deadline was kept");
+    assert!(live_left, "a container of a live owner was removed");
+    assert!(elsewhere_left, "a container owned on another host was removed");
+}
+
+#[test]
+fn a_missing_image_is_a_grader_error_that_says_what_to_do() {
+    if !docker_ready() {
+        return;
+    }
+    let spec = tempfile::tempdir().unwrap();
+    write_files(
+        spec.path(),
+        &[(
+            "spec.yaml",
+            "version: 1\nassignment: {id: c, title: C, classroom_prefix: c}\nsandbox:\n  backend: container\n  image: autograder-no-such-image:0\ntests:\n  - name: hello\n    kind: output\n    points: 1\n    run: {script: hello.py}\n    expect: {exact: hello}\n",
+        )],
+    );
+    let sub = tempfile::tempdir().unwrap();
+    write_files(sub.path(), &[("hello.py", "print('hello')\n")]);
+    let g = grade(spec.path(), sub.path(), &[]);
+    assert_eq!(g.code, 3, "{}\n{}", g.markdown, g.stderr);
+    assert!(g.stderr.contains("autograder-no-such-image:0") && g.stderr.contains("build it"), "{}", g.stderr);
+    assert!(g.markdown.contains("not your fault"), "{}", g.markdown);
+}
