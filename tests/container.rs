@@ -21,7 +21,10 @@ fn z_fit_example_grades_full_partial_wrong_and_broken_submissions() {
     // non-relativistic Breit-Wigner fails the function cases (one hidden case agrees at the pole).
     let partial = grade(&spec, &submission("z-fit", "partial"), &[]);
     assert!((partial.total() - 7.1).abs() < 1e-9, "{}", partial.markdown);
-    assert_eq!(partial.test("fit quality (chi2/ndf) on the hidden sample")["points"], 0.0);
+    assert_eq!(
+        partial.test("fit quality (chi2/ndf) on the hidden sample")["points"],
+        0.0
+    );
     assert_eq!(partial.test("Z mass on the hidden sample")["points"], 4.0);
 
     let wrong = grade(&spec, &submission("z-fit", "wrong"), &[]);
@@ -103,8 +106,14 @@ tests:
 "#;
 
 const ATTACK_FILES: &[(&str, &str)] = &[
-    ("forkbomb.py", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"),
-    ("hog.py", "blocks = []\nwhile True:\n    blocks.append(bytearray(8 << 20))\n"),
+    (
+        "forkbomb.py",
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+    ),
+    (
+        "hog.py",
+        "blocks = []\nwhile True:\n    blocks.append(bytearray(8 << 20))\n",
+    ),
     (
         "network.py",
         "import socket\nresults = []\nfor host, port in [('1.1.1.1', 53), ('172.17.0.1', 2375), ('127.0.0.1', 8080), ('deb.debian.org', 80)]:\n    try:\n        socket.create_connection((host, port), timeout=2).close()\n        results.append('open')\n    except OSError:\n        results.append('blocked')\nprint(' '.join(results))\n",
@@ -118,7 +127,10 @@ const ATTACK_FILES: &[(&str, &str)] = &[
         "daemon.py",
         "import os, subprocess, time\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(1)\n    with open('/scratch/late', 'w') as f:\n        f.write('late')\n    os._exit(0)\nprint('started')\n",
     ),
-    ("stderr_flood.py", "import sys\nwhile True:\n    sys.stderr.write('e' * 1000)\n"),
+    (
+        "stderr_flood.py",
+        "import sys\nwhile True:\n    sys.stderr.write('e' * 1000)\n",
+    ),
     (
         "fill_tmp.py",
         "chunk = b'x' * 65536\nwith open('/tmp/big', 'wb') as f:\n    for _ in range(200):\n        f.write(chunk)\n        f.flush()\nprint('never')\n",
@@ -169,7 +181,13 @@ fn attacks_are_contained_in_containers() {
     let markdown = String::from_utf8_lossy(&out.stdout).into_owned();
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let test = |name: &str| -> serde_json::Value {
-        json["tests"].as_array().unwrap().iter().find(|t| t["name"] == name).cloned().unwrap()
+        json["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .cloned()
+            .unwrap()
     };
     let status = |name: &str| test(name)["status"].as_str().unwrap().to_string();
     let feedback = |name: &str| test(name)["feedback"].to_string();
@@ -185,22 +203,39 @@ fn attacks_are_contained_in_containers() {
     assert_eq!(status("network is unreachable"), "passed", "{markdown}");
     assert_eq!(status("nothing outside scratch is writable"), "passed", "{markdown}");
     assert_ne!(status("output links to a host file"), "passed", "{markdown}");
-    assert!(feedback("output links to a host file").contains("is a link"), "{markdown}");
+    assert!(
+        feedback("output links to a host file").contains("is a link"),
+        "{markdown}"
+    );
     assert!(!markdown.contains("/usr/sbin/nologin"), "{markdown}");
     assert_eq!(status("stderr flood"), "error", "{markdown}");
     assert!(feedback("stderr flood").contains("output limit exceeded"), "{markdown}");
     assert_eq!(status("fills /tmp"), "error", "{markdown}");
     assert!(feedback("fills /tmp").contains("disk limit exceeded"), "{markdown}");
-    assert_eq!(status("no grader secrets or hidden files inside"), "passed", "{markdown}");
+    assert_eq!(
+        status("no grader secrets or hidden files inside"),
+        "passed",
+        "{markdown}"
+    );
     assert_eq!(status("course data is mounted read-only"), "passed", "{markdown}");
     assert_eq!(status("numpy values are plain data"), "passed", "{markdown}");
 
     // A program that leaves processes behind is not waited for, and nothing it left survives.
     assert_eq!(status("leftover processes"), "passed", "{markdown}");
-    assert!(test("leftover processes")["duration_ms"].as_u64().unwrap() < 5_000, "{markdown}");
+    assert!(
+        test("leftover processes")["duration_ms"].as_u64().unwrap() < 5_000,
+        "{markdown}"
+    );
     assert!(elapsed.as_secs() < 60, "{elapsed:?}");
     let owners = Command::new("docker")
-        .args(["ps", "-a", "--filter", "label=autograder.owner", "--format", "{{.Label \"autograder.owner\"}}"])
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=autograder.owner",
+            "--format",
+            "{{.Label \"autograder.owner\"}}",
+        ])
         .output()
         .unwrap();
     let owners = String::from_utf8_lossy(&owners.stdout);
@@ -215,11 +250,23 @@ fn containers_of_gone_owners_are_removed_and_live_ones_kept() {
     if !docker_ready() {
         return;
     }
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string();
     let me = std::process::id();
     let stat = std::fs::read_to_string(format!("/proc/{me}/stat")).unwrap();
-    let start = stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(19).unwrap().to_string();
-    let far = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600).to_string();
+    let start = stat[stat.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .nth(19)
+        .unwrap()
+        .to_string();
+    let far = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600)
+        .to_string();
     let create = |owner: &str, deadline: &str| -> String {
         let out = Command::new("docker")
             .args(["create", "--network", "none", "--label"])
@@ -254,7 +301,14 @@ fn containers_of_gone_owners_are_removed_and_live_ones_kept() {
     let g = grade(spec.path(), sub.path(), &[]);
     assert_eq!(g.code, 0, "{}\n{}", g.markdown, g.stderr);
 
-    let exists = |id: &str| Command::new("docker").args(["inspect", id]).output().unwrap().status.success();
+    let exists = |id: &str| {
+        Command::new("docker")
+            .args(["inspect", id])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
     let (gone_left, live_left, elsewhere_left, expired_left) =
         (exists(&gone), exists(&live), exists(&elsewhere), exists(&expired));
     for id in [&gone, &live, &elsewhere, &expired] {
@@ -283,6 +337,10 @@ fn a_missing_image_is_a_grader_error_that_says_what_to_do() {
     write_files(sub.path(), &[("hello.py", "print('hello')\n")]);
     let g = grade(spec.path(), sub.path(), &[]);
     assert_eq!(g.code, 3, "{}\n{}", g.markdown, g.stderr);
-    assert!(g.stderr.contains("autograder-no-such-image:0") && g.stderr.contains("build it"), "{}", g.stderr);
+    assert!(
+        g.stderr.contains("autograder-no-such-image:0") && g.stderr.contains("build it"),
+        "{}",
+        g.stderr
+    );
     assert!(g.markdown.contains("not your fault"), "{}", g.markdown);
 }

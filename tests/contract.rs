@@ -175,7 +175,11 @@ fn both_backends_grade_the_same_submission_the_same_way() {
     assert_eq!(wasm.code, container.code, "{}\n{}", wasm.markdown, container.markdown);
     let (w, c) = (contract_view(&wasm), contract_view(&container));
     for (a, b) in w.iter().zip(&c) {
-        assert_eq!(a, b, "wasm and container differ:\n{}\n---\n{}", wasm.markdown, container.markdown);
+        assert_eq!(
+            a, b,
+            "wasm and container differ:\n{}\n---\n{}",
+            wasm.markdown, container.markdown
+        );
     }
     assert_eq!(w.len(), c.len());
 
@@ -186,7 +190,11 @@ fn both_backends_grade_the_same_submission_the_same_way() {
     assert_eq!(status("standard input and environment"), "passed", "{}", g.markdown);
     assert_eq!(status("reads its input file"), "passed", "{}", g.markdown);
     // 2 of 5 cases pass: a wrong value, a raise and an always-equal object do not.
-    assert!((points("function cases") - 4.0 * 2.0 / 5.0).abs() < 1e-9, "{}", g.markdown);
+    assert!(
+        (points("function cases") - 4.0 * 2.0 / 5.0).abs() < 1e-9,
+        "{}",
+        g.markdown
+    );
     assert!((points("in-process checks") - 2.0).abs() < 1e-9, "{}", g.markdown);
     let metric = g.test("metric from a written file");
     let rmse = metric["metric"]["value"].as_f64().unwrap();

@@ -149,7 +149,10 @@ pub fn sandbox_containers() -> Vec<String> {
         .args(["ps", "-a", "-q", "--filter", "label=autograder.owner"])
         .output()
         .expect("docker ps");
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Writes `files` (relative path, text) under `dir`.
