@@ -17,6 +17,20 @@ const EXIT_PASSED: u8 = 0;
 const EXIT_BELOW_PASSING: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_INCOMPLETE: u8 = 3;
+/// Stopped by SIGINT or SIGTERM (the shell's convention for SIGINT).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -219,8 +233,20 @@ fn grade(
     let result = runtime.block_on(async {
         let sandbox = Arc::new(Sandboxes::new(work.path().to_path_buf()));
         sandbox.prepare(&grading::target(&assignment)).await?;
-        anyhow::Ok(grading::grade(assignment.clone(), &submission, sandbox, jobs, "grade").await)
+        let grading = grading::grade(assignment.clone(), &submission, sandbox.clone(), jobs, "grade");
+        tokio::select! {
+            result = grading => anyhow::Ok(Some(result)),
+            () = interrupted() => {
+                // Runs in flight are cancelled with the process: remove their containers first.
+                sandbox.shutdown().await;
+                anyhow::Ok(None)
+            }
+        }
     })?;
+    let Some(result) = result else {
+        eprintln!("autograder: interrupted; nothing was graded");
+        return Ok(EXIT_INTERRUPTED);
+    };
     let report = report::build(&result, assignment.parsed.due, as_of);
     let json_text = serde_json::to_string_pretty(&report)?;
     if let Some(path) = json {

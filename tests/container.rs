@@ -344,3 +344,195 @@ fn a_missing_image_is_a_grader_error_that_says_what_to_do() {
     );
     assert!(g.markdown.contains("not your fault"), "{}", g.markdown);
 }
+
+/// Findings of a hostile review of the container backend, each now contained: student code runs
+/// under another uid than the supervisor, so it cannot kill, stop, trace or write into it; CPU
+/// is counted for the whole container; /dev/shm counts as disk; the submission's files do not eat
+/// the memory limit; a big stdin does not eat the scratch quota.
+const REVIEW: &str = r#"version: 1
+assignment: {id: review, title: Review, classroom_prefix: review}
+sandbox:
+  backend: container
+  image: autograder-course:bookworm
+  limits: {wall_time: 8s, cpu_time: 3s, memory: 96MiB, cpus: 2, processes: 32, output: 8KiB, scratch: 2MiB}
+tests:
+  - name: kills every process it can
+    kind: output
+    points: 1
+    run: {script: kill_all.py}
+    expect: {exact: done}
+  - name: kills its parent
+    kind: output
+    points: 1
+    run: {script: kill_parent.py}
+    expect: {exact: done}
+  - name: stops its parent
+    kind: output
+    points: 1
+    run: {script: stop_parent.py}
+    expect: {exact: done}
+  - name: writes into the parent's frames
+    kind: output
+    points: 1
+    run: {script: inject.py}
+    expect: {exact: done}
+  - name: spreads CPU over processes
+    kind: output
+    points: 1
+    run: {script: spread.py}
+    expect: {exact: done}
+  - name: fills /dev/shm
+    kind: output
+    points: 1
+    run: {script: shm.py}
+    expect: {exact: done}
+  - name: reads a big stdin
+    kind: output
+    points: 1
+    run: {script: count_stdin.py, stdin: STDIN}
+    expect: {exact: "2097152"}
+  - name: many files and a big one
+    kind: output
+    points: 1
+    run: {script: count_files.py}
+    expect: {exact: "801 47185920"}
+"#;
+
+const REVIEW_FILES: &[(&str, &str)] = &[
+    ("kill_all.py", "import os\nprint('done', flush=True)\nos.kill(-1, 9)\n"),
+    (
+        "kill_parent.py",
+        "import os\ntry:\n    os.kill(os.getppid(), 9)\nexcept OSError:\n    pass\nprint('done')\n",
+    ),
+    (
+        "stop_parent.py",
+        "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGSTOP)\nexcept OSError:\n    pass\nprint('done')\n",
+    ),
+    (
+        "inject.py",
+        "import os\ntry:\n    fd = os.open('/proc/%d/fd/1' % os.getppid(), os.O_WRONLY)\n    os.write(fd, b'O\\x7f\\xff\\xff\\xff')\nexcept OSError:\n    pass\nprint('done')\n",
+    ),
+    (
+        "spread.py",
+        "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        break\nwhile time.process_time() < 2.5:\n    pass\nprint('done')\n",
+    ),
+    (
+        "shm.py",
+        "chunk = b'x' * (1 << 20)\nwith open('/dev/shm/big', 'wb') as f:\n    for _ in range(60):\n        f.write(chunk)\n        f.flush()\nprint('done')\n",
+    ),
+    ("count_stdin.py", "import sys\nprint(len(sys.stdin.buffer.read()))\n"),
+    (
+        "count_files.py",
+        "import os\nn = size = 0\nfor root, dirs, files in os.walk('/submission'):\n    for f in files:\n        if f.endswith('.csv') or f == 'big.bin':\n            n += 1\n            size += os.path.getsize(os.path.join(root, f))\nprint(n, size - 800 * 2)\n",
+    ),
+];
+
+#[test]
+fn the_supervisor_and_the_limits_are_out_of_the_students_reach() {
+    if !docker_ready() {
+        return;
+    }
+    let spec = tempfile::tempdir().unwrap();
+    let stdin = "x".repeat(2 << 20);
+    write_files(spec.path(), &[("spec.yaml", &REVIEW.replace("STDIN", &stdin))]);
+    let sub = tempfile::tempdir().unwrap();
+    write_files(sub.path(), REVIEW_FILES);
+    for i in 0..800 {
+        write_files(sub.path(), &[(&format!("data/f{i}.csv"), "1\n")]);
+    }
+    std::fs::write(sub.path().join("big.bin"), vec![7u8; 45 << 20]).unwrap();
+    let g = grade(spec.path(), sub.path(), &[]);
+    let status = |name: &str| g.test(name)["status"].as_str().unwrap().to_string();
+
+    // Nothing a submission does makes the grader look broken.
+    assert!(!g.json["incomplete"].as_bool().unwrap(), "{}\n{}", g.markdown, g.stderr);
+    for name in [
+        "kills every process it can",
+        "kills its parent",
+        "stops its parent",
+        "writes into the parent's frames",
+        "reads a big stdin",
+        "many files and a big one",
+    ] {
+        assert_eq!(status(name), "passed", "{name}:\n{}", g.markdown);
+        assert!(
+            g.test(name)["duration_ms"].as_u64().unwrap() < 8_000,
+            "{name}:\n{}",
+            g.markdown
+        );
+    }
+    // Four processes of 2.5 s each are 10 s of CPU against 3 s.
+    assert_eq!(status("spreads CPU over processes"), "timeout", "{}", g.markdown);
+    assert!(
+        g.test("spreads CPU over processes")["feedback"]
+            .to_string()
+            .contains("CPU time")
+    );
+    assert_eq!(status("fills /dev/shm"), "error", "{}", g.markdown);
+    assert!(
+        g.test("fills /dev/shm")["feedback"].to_string().contains("disk limit"),
+        "{}",
+        g.markdown
+    );
+}
+
+#[test]
+fn sigterm_during_grading_removes_the_runs_containers() {
+    if !docker_ready() {
+        return;
+    }
+    let spec = tempfile::tempdir().unwrap();
+    write_files(
+        spec.path(),
+        &[(
+            "spec.yaml",
+            &format!(
+                "version: 1\nassignment: {{id: c, title: C, classroom_prefix: c}}\nsandbox:\n  backend: container\n  image: {COURSE_IMAGE}\n  limits: {{wall_time: 60s, cpu_time: 60s}}\ntests:\n  - name: sleeps\n    kind: output\n    points: 1\n    run: {{script: sleep.py}}\n    expect: {{exact: done}}\n"
+            ),
+        )],
+    );
+    let sub = tempfile::tempdir().unwrap();
+    write_files(sub.path(), &[("sleep.py", "import time\ntime.sleep(60)\n")]);
+    let mut child = autograder()
+        .arg("grade")
+        .arg(spec.path())
+        .arg(sub.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mine = || -> usize {
+        let out = Command::new("docker")
+            .args([
+                "ps",
+                "-a",
+                "--filter",
+                "label=autograder.owner",
+                "--format",
+                "{{.Label \"autograder.owner\"}}",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|o| o.contains(&format!(":{pid}:")))
+            .count()
+    };
+    // Wait until its container runs, then stop the grader.
+    let started = std::time::Instant::now();
+    while mine() == 0 && started.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(mine(), 1, "the run's container never appeared");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(mine(), 0, "the interrupted run's container was left behind");
+}

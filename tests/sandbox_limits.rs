@@ -271,3 +271,40 @@ fn a_submission_over_the_caps_is_the_students_error() {
         );
     }
 }
+
+/// An exit code is chosen by the program: with hidden inputs it could carry their bytes, so the
+/// report does not show it.
+#[test]
+fn exit_codes_of_runs_with_hidden_inputs_are_not_shown() {
+    let spec = tempfile::tempdir().unwrap();
+    std::fs::write(
+        spec.path().join("spec.yaml"),
+        "version: 1\nassignment: {id: x, title: X, classroom_prefix: x}\ntests:\n  - name: leaks through the exit code\n    kind: output\n    points: 1\n    visibility: visible\n    run: {script: leak.py, args: [/inputs/secret.txt]}\n    inputs: [private/secret.txt]\n    expect: {exact: done}\n  - name: public exit code\n    kind: output\n    points: 1\n    visibility: visible\n    run: {script: leak.py, args: [/submission/public.txt]}\n    expect: {exact: done}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(spec.path().join("private")).unwrap();
+    std::fs::write(spec.path().join("private/secret.txt"), "HIDDEN").unwrap();
+    let sub = tempfile::tempdir().unwrap();
+    std::fs::write(
+        sub.path().join("leak.py"),
+        "import sys\nsys.exit(int.from_bytes(open(sys.argv[1], 'rb').read()[:6], 'big'))\n",
+    )
+    .unwrap();
+    std::fs::write(sub.path().join("public.txt"), "\x01").unwrap();
+    let g = grade(spec.path(), sub.path(), &[]);
+    let leaked = u64::from_be_bytes([0, 0, b'H', b'I', b'D', b'D', b'E', b'N']).to_string();
+    assert!(!g.markdown.contains(&leaked), "{}", g.markdown);
+    assert!(
+        g.test("leaks through the exit code")["feedback"]
+            .to_string()
+            .contains("the code is hidden")
+    );
+    // Without hidden inputs the code is the student's to see.
+    assert!(
+        g.test("public exit code")["feedback"]
+            .to_string()
+            .contains("exited with code 1"),
+        "{}",
+        g.markdown
+    );
+}

@@ -1,12 +1,16 @@
 """Container side of the autograder's container backend: the supervisor of one run.
 
 The host starts `python3 -I -c <this file>` in a fresh, hardened container (read-only root, no
-network, non-root user, tmpfs at /submission, /inputs, /scratch and /tmp) and writes one job
-to stdin; this supervisor answers with frames on stdout. It never judges anything: it unpacks
-the files, runs the shared harness (sandbox/python/harness/grader_harness.py) in a child
-process with rlimits, forwards the child's output with caps, enforces the wall, output and
-scratch limits, kills whatever the child left running, and reads back the files the host asked
-for without following links.
+network, tmpfs at /submission, /inputs, /scratch and /tmp) and writes one job to stdin; this
+supervisor answers with frames on stdout. It never judges anything: it unpacks the files, runs
+the shared harness (sandbox/python/harness/grader_harness.py) in a child process as the sandbox
+user with rlimits, forwards the child's output with caps, enforces the wall, CPU (the
+container's cgroup), output and scratch limits, kills whatever the child left running, and
+reads back the files the host asked for without following links.
+
+The supervisor runs as the container's uid 0 with only CHOWN, SETUID, SETGID and KILL (no
+other capability, no-new-privileges); student code runs as 65534 with none. A different uid
+is what keeps the student's processes from signalling, tracing or writing into the supervisor.
 
 stdin:  b"AGJ1", then three blobs, each a u64 big-endian length and bytes:
         header JSON, the program's stdin, a tar of submission/... and inputs/...
@@ -23,6 +27,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import struct
 import sys
@@ -31,7 +36,8 @@ import time
 import types
 
 PROTO = os.dup(1)
-WRITABLE = ("/submission", "/scratch", "/tmp")
+STUDENT = 65534
+WRITABLE = ("/submission", "/scratch", "/tmp", "/dev/shm")
 ENTRY_COST = 512  # as on the host: every file or folder costs at least this much
 
 
@@ -44,9 +50,11 @@ def send(kind, payload):
 
 
 def read_exact(n):
+    # Straight from fd 0: a buffered reader would read ahead, and the child, which inherits
+    # sys.stdin, would find those bytes in front of its own input.
     chunks = []
     while n:
-        chunk = sys.stdin.buffer.read(n)
+        chunk = os.read(0, min(n, 1 << 20))
         if not chunk:
             raise EOFError("the job was cut short")
         chunks.append(chunk)
@@ -59,11 +67,26 @@ def blob():
     return read_exact(n)
 
 
-def unpack(data):
-    """Writes the host's tar (built by the host from a checked copy) into the run's folders."""
-    import io
+class Limited:
+    """The next `n` bytes of stdin as a stream that then ends (the host keeps stdin open)."""
 
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+    def __init__(self, n):
+        self.left = n
+
+    def read(self, size=-1):
+        if self.left <= 0:
+            return b""
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = read_exact(size)
+        self.left -= len(data)
+        return data
+
+
+def unpack():
+    """Streams the host's tar (built from a checked copy) into the run's folders, then gives
+    the submission copy to the sandbox user and makes the inputs read-only for it."""
+    (n,) = struct.unpack(">Q", read_exact(8))
+    with tarfile.open(fileobj=Limited(n), mode="r|") as tar:
         for member in tar:
             parts = member.name.split("/")
             if parts[0] not in ("submission", "inputs") or any(p in ("", ".", "..") for p in parts):
@@ -74,11 +97,33 @@ def unpack(data):
             elif member.isfile():
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "wb") as out:
-                    out.write(tar.extractfile(member).read())
+                    shutil.copyfileobj(tar.extractfile(member), out, 1 << 20)
+    for root, dirs, files in os.walk("/submission"):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), STUDENT, STUDENT)
+    os.chown("/submission", STUDENT, STUDENT)
     for root, dirs, files in os.walk("/inputs"):
         for name in files:
             os.chmod(os.path.join(root, name), 0o444)
         os.chmod(root, 0o555)
+
+
+def cgroup_cpu():
+    """CPU seconds used by every process of this container, or None (cgroup v1 or v2)."""
+    for path in ("/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage", "/sys/fs/cgroup/cpuacct/cpuacct.usage"):
+        try:
+            with open(path) as f:
+                return int(f.read()) / 1e9
+        except (OSError, ValueError):
+            pass
+    try:
+        with open("/sys/fs/cgroup/cpu.stat") as f:
+            for line in f:
+                if line.startswith("usage_usec "):
+                    return int(line.split()[1]) / 1e6
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def used():
@@ -90,20 +135,22 @@ def used():
     return total
 
 
-def child(header, stdin_data, out_w, err_w, resp_w):
+def child(header, stdin_r, out_w, err_w, resp_w):
     os.setsid()
-    stdin_r, stdin_w = os.pipe()
-    if len(stdin_data) <= 65536:
-        os.write(stdin_w, stdin_data)
-        os.close(stdin_w)
-        os.dup2(stdin_r, 0)
-    else:
-        path = "/tmp/.stdin"
-        with open(path, "wb") as f:
-            f.write(stdin_data)
-        fd = os.open(path, os.O_RDONLY)
-        os.unlink(path)
-        os.dup2(fd, 0)
+    # From here on, the sandbox user with no capabilities left.
+    os.setgroups([])
+    os.setgid(STUDENT)
+    os.setuid(STUDENT)
+    os.umask(0o022)
+    # Changing uid made the process undumpable, which hides its own /proc/self from it; the run
+    # may read that (its limits, its environment) like any process.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
+    except Exception:  # noqa: BLE001 - an image without ctypes still runs
+        pass
+    os.dup2(stdin_r, 0)
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
     os.dup2(resp_w, 3)
@@ -177,25 +224,29 @@ def main():
     if read_exact(4) != b"AGJ1":
         raise SystemExit("not a job")
     header = json.loads(blob())
-    stdin_data = blob()
-    unpack(blob())
+    stdin_data = memoryview(blob())
+    unpack()
     limits = header["limits"]
     baseline = used()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     resp_r, resp_w = os.pipe()
+    stdin_r, stdin_w = os.pipe()
+    cpu_base = cgroup_cpu()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
-            os.close(out_r)
-            os.close(err_r)
-            os.close(resp_r)
-            child(header, stdin_data, out_w, err_w, resp_w)
+            for fd in (out_r, err_r, resp_r, stdin_w, PROTO):
+                os.close(fd)
+            child(header, stdin_r, out_w, err_w, resp_w)
         finally:
             os._exit(70)
-    for fd in (out_w, err_w, resp_w):
+    for fd in (out_w, err_w, resp_w, stdin_r):
         os.close(fd)
+    # The test's stdin is fed as the program reads it (a pipe holds only 64 KiB).
+    os.set_blocking(stdin_w, False)
+    feeding = [stdin_w]
     deadline = started + limits["wall_ms"] / 1000.0
     sent = {out_r: 0, err_r: 0}
     kinds = {out_r: b"O", err_r: b"E"}
@@ -231,7 +282,18 @@ def main():
             break
         if end is None and used() - baseline > limits["scratch"]:
             stop("scratch")
-        ready, _, _ = select.select(open_fds, [], [], 0.01)
+        if end is None and cpu_base is not None and cgroup_cpu() - cpu_base > limits["cpu_s"]:
+            # All processes together: a run that forks cannot multiply its CPU time.
+            stop("cpu")
+        if feeding and not stdin_data:
+            os.close(stdin_w)
+            feeding = []
+        ready, writable, _ = select.select(open_fds, feeding, [], 0.01)
+        if writable:
+            try:
+                stdin_data = stdin_data[os.write(stdin_w, stdin_data[:65536]) :]
+            except OSError:
+                stdin_data = stdin_data[:0]
         for fd in ready:
             try:
                 chunk = os.read(fd, 65536)

@@ -55,6 +55,12 @@ pub fn score(test: &TestSpec, data: &TestData, run: &RunOutcome, limits: &Limits
         }
         // A program may end itself with os._exit; its output still counts.
         RunStatus::Exited(_) if matches!(test, TestSpec::Output(_) | TestSpec::Metric(_)) => {}
+        // An exit code is chosen by the program, so it can carry bytes of a hidden input.
+        RunStatus::Exited(_) if result.hidden_inputs => {
+            result.status = Status::Error;
+            result.feedback.push(HIDDEN_EXIT.into());
+            return finish(result, common.on_pass, common.on_fail);
+        }
         other => {
             result.status = Status::Error;
             result.feedback.push(other.describe(limits));
@@ -109,6 +115,8 @@ fn truncate_middle(text: &str, keep: usize) -> String {
     format!("{head}\n… ({} characters left out) …\n{tail}", count - keep)
 }
 
+const HIDDEN_EXIT: &str = "your program exited with a non-zero code (the code is hidden: this test uses hidden inputs)";
+
 /// Whether the program finished normally (exit code 0, no exception); adds feedback if not.
 fn program_finished(run: &RunOutcome, r: &mut TestResult) -> bool {
     let code = match (&run.response, run.exit_code) {
@@ -132,7 +140,8 @@ fn program_finished(run: &RunOutcome, r: &mut TestResult) -> bool {
     };
     if code != 0 {
         r.status = Status::Error;
-        r.feedback.push(format!("your program exited with code {code}"));
+        let text = student_detail(r, || format!("your program exited with code {code}"), HIDDEN_EXIT);
+        r.feedback.push(text);
         return false;
     }
     true

@@ -30,8 +30,15 @@ pub const LABEL_JOB: &str = "autograder.job";
 /// start-up grace): past it, any instance may remove the container.
 pub const LABEL_DEADLINE: &str = "autograder.deadline";
 
-/// The sandbox user; nothing in a container runs as root.
-const USER: &str = "65534:65534";
+/// The container's own user: uid 0 of the container with only `SUPERVISOR_CAPS`, for the
+/// supervisor, which runs the student's code as 65534 with no capabilities at all. A separate
+/// uid keeps student processes from signalling, tracing or writing into the supervisor.
+const USER: &str = "0:0";
+/// What the supervisor needs: hand the submission copy to the sandbox user (CHOWN), become it in
+/// the child (SETUID, SETGID), and stop every process of the run (KILL).
+const SUPERVISOR_CAPS: [&str; 4] = ["CHOWN", "SETUID", "SETGID", "KILL"];
+/// A tmpfs page: every file takes at least one.
+const PAGE: u64 = 4096;
 /// Time beyond the wall limit the host waits for a container's own report before killing it
 /// (creating and starting a container, unpacking files, Python's start).
 const GRACE: Duration = Duration::from_secs(10);
@@ -47,6 +54,8 @@ const TMPFS_SLACK: u64 = 1 << 20;
 pub struct ContainerSandbox {
     docker: Docker,
     owner: String,
+    /// Set by `close`: no new container starts.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 impl ContainerSandbox {
@@ -64,6 +73,7 @@ impl ContainerSandbox {
         let sandbox = ContainerSandbox {
             docker,
             owner: owner_id(),
+            closing: std::sync::atomic::AtomicBool::new(false),
         };
         sandbox.remove_stale().await;
         Ok(sandbox)
@@ -105,6 +115,22 @@ impl ContainerSandbox {
         }
     }
 
+    /// Stops starting containers and removes every container of this instance (on a signal:
+    /// the process is about to exit, and cancelled runs cannot clean up after themselves).
+    pub async fn close(&self) {
+        self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+        let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_OWNER}={}", self.owner)])]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        if let Ok(list) = self.docker.list_containers(Some(options)).await {
+            for id in list.into_iter().filter_map(|c| c.id) {
+                remove(&self.docker, &id).await;
+            }
+        }
+    }
+
     /// Runs one request in a fresh container of `image`. Never fails: a grader-side problem
     /// becomes `RunStatus::GraderError`, and the container is removed whatever happens.
     pub async fn run(&self, request: &RunRequest, image: &str, mounts: &[(PathBuf, String)]) -> RunOutcome {
@@ -118,6 +144,10 @@ impl ContainerSandbox {
             Err(e) => return RunOutcome::grader_error(format!("{e:#}")),
         };
         let config = self.config(request, image, mounts, &job);
+        let closing = || self.closing.load(std::sync::atomic::Ordering::SeqCst);
+        if closing() {
+            return RunOutcome::grader_error("the grader is shutting down".into());
+        }
         let id = match self.docker.create_container(Some(create_options()), config).await {
             Ok(c) => c.id,
             Err(e) => return RunOutcome::grader_error(create_error(image, &e)),
@@ -126,6 +156,10 @@ impl ContainerSandbox {
             docker: self.docker.clone(),
             id: Some(id.clone()),
         };
+        if closing() {
+            guard.now().await;
+            return RunOutcome::grader_error("the grader is shutting down".into());
+        }
         let mut outcome = self.drive(&id, request, &job.bytes, &nonce).await;
         guard.now().await;
         outcome.duration = started.elapsed();
@@ -140,19 +174,28 @@ impl ContainerSandbox {
         job: &Job,
     ) -> ContainerCreateBody {
         let limits = &request.limits;
-        let tmpfs = |size: u64, inodes: u64| {
-            format!("rw,nosuid,nodev,noexec,size={size},nr_inodes={inodes},uid=65534,gid=65534,mode=0700")
+        // The supervisor (uid 0) unpacks into /submission and /inputs, then gives /submission to
+        // the sandbox user; /scratch and /tmp are the sandbox user's from the start. Mode 0755
+        // lets the supervisor, which has no DAC override, read results back.
+        let tmpfs = |owner: u32, size: u64, inodes: u64| {
+            format!("rw,nosuid,nodev,noexec,size={size},nr_inodes={inodes},uid={owner},gid={owner},mode=0755")
         };
         let writable = limits.scratch + TMPFS_SLACK;
+        let files = job.submission_bytes + job.submission_entries * PAGE;
         let tmpfs = HashMap::from([
             (
                 "/submission".to_string(),
-                tmpfs(job.submission_bytes + writable, job.submission_entries + 8192),
+                tmpfs(0, files + writable, job.submission_entries + 8192),
             ),
-            ("/inputs".to_string(), tmpfs(job.input_bytes + TMPFS_SLACK, 1024)),
-            ("/scratch".to_string(), tmpfs(writable, 8192)),
-            ("/tmp".to_string(), tmpfs(writable, 8192)),
+            (
+                "/inputs".to_string(),
+                tmpfs(0, job.input_bytes + job.input_entries * PAGE + TMPFS_SLACK, 1024),
+            ),
+            ("/scratch".to_string(), tmpfs(65534, writable, 8192)),
+            ("/tmp".to_string(), tmpfs(65534, writable, 8192)),
         ]);
+        // tmpfs pages count against the container's memory: the files come on top of the limit.
+        let memory = (limits.memory + files + job.input_bytes + job.input_entries * PAGE) as i64;
         let binds = mounts
             .iter()
             .map(|(host, guest)| Mount {
@@ -201,17 +244,20 @@ impl ContainerSandbox {
             host_config: Some(HostConfig {
                 network_mode: Some("none".into()),
                 cap_drop: Some(vec!["ALL".into()]),
+                cap_add: Some(SUPERVISOR_CAPS.iter().map(|c| c.to_string()).collect()),
                 security_opt: Some(vec!["no-new-privileges:true".into()]),
                 readonly_rootfs: Some(true),
                 privileged: Some(false),
                 tmpfs: Some(tmpfs),
                 mounts: Some(binds),
                 pids_limit: Some(i64::from(limits.processes)),
-                memory: Some(limits.memory as i64),
-                memory_swap: Some(limits.memory as i64),
-                nano_cpus: Some((limits.cpus * 1e9) as i64),
-                ulimits: Some(vec![ulimit("core", 0), ulimit("nofile", NOFILE)]),
+                memory: Some(memory),
+                memory_swap: Some(memory),
+                nano_cpus: Some((limits.cpus.min(host_cpus()) * 1e9) as i64),
+                ulimits: Some(vec![ulimit("core", 0), ulimit("nofile", NOFILE), ulimit("msgqueue", 0)]),
                 ipc_mode: Some("private".into()),
+                // /dev/shm is writable: as small as scratch, and the supervisor counts it.
+                shm_size: Some(writable as i64),
                 init: Some(true),
                 log_config: Some(HostConfigLogConfig {
                     typ: Some("none".into()),
@@ -244,7 +290,7 @@ impl ContainerSandbox {
         let file_cap = limits.output.max(limits.scratch);
         // Everything an honest supervisor can send; more means the stream is not its own.
         let budget = 2 * limits.output + MAX_RESPONSE as u64 + request.collect.len() as u64 * (file_cap + 4096) + 65536;
-        let mut frames = Frames::new(budget);
+        let mut frames = Frames::new(budget, limits.output, file_cap);
         let mut diagnostics = Vec::new();
         let mut input_stream = attached.input;
         let mut output = attached.output;
@@ -260,8 +306,12 @@ impl ContainerSandbox {
                         }
                     }
                     Ok(bollard::container::LogOutput::StdErr { message }) => {
+                        // Only the supervisor writes here (its own crash); bounded all the same.
                         let room = DIAGNOSTICS_CAP.saturating_sub(diagnostics.len());
                         diagnostics.extend_from_slice(&message[..message.len().min(room)]);
+                        if room == 0 {
+                            break;
+                        }
                     }
                     Ok(_) => {}
                     Err(_) => break,
@@ -287,7 +337,8 @@ impl ContainerSandbox {
                 Ok(info) if info.state.as_ref().and_then(|s| s.oom_killed) == Some(true) => RunStatus::MemoryLimit,
                 _ => {
                     let text = String::from_utf8_lossy(&diagnostics);
-                    tracing::error!(container.id = %short(id), diagnostics = %text.trim(), "sandbox supervisor ended without a report");
+                    let text = text.trim().escape_debug().to_string();
+                    tracing::error!(container.id = %short(id), diagnostics = %text, "sandbox supervisor ended without a report");
                     RunStatus::GraderError("the sandbox container ended without a report".into())
                 }
             };
@@ -302,6 +353,7 @@ struct Job {
     submission_bytes: u64,
     submission_entries: u64,
     input_bytes: u64,
+    input_entries: u64,
 }
 
 async fn build_job(request: &RunRequest, nonce: &str) -> Result<Job> {
@@ -345,6 +397,7 @@ async fn build_job(request: &RunRequest, nonce: &str) -> Result<Job> {
             submission_bytes: sizes.0,
             submission_entries: sizes.1,
             input_bytes,
+            input_entries: inputs.len() as u64,
         })
     })
     .await?
@@ -402,6 +455,8 @@ fn add_file(tar: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) -> Result<
 struct Frames {
     buf: Vec<u8>,
     budget: u64,
+    output_cap: u64,
+    file_cap: u64,
     received: u64,
     overflow: bool,
     stdout: Vec<u8>,
@@ -428,10 +483,12 @@ struct FileMeta {
 }
 
 impl Frames {
-    fn new(budget: u64) -> Frames {
+    fn new(budget: u64, output_cap: u64, file_cap: u64) -> Frames {
         Frames {
             buf: Vec::new(),
             budget,
+            output_cap,
+            file_cap,
             received: 0,
             overflow: false,
             stdout: Vec::new(),
@@ -473,8 +530,19 @@ impl Frames {
 
     fn take(&mut self, kind: u8, payload: Vec<u8>) -> bool {
         match kind {
-            b'O' => self.stdout.extend_from_slice(&payload),
-            b'E' => self.stderr.extend_from_slice(&payload),
+            b'O' | b'E' => {
+                let stream = if kind == b'O' {
+                    &mut self.stdout
+                } else {
+                    &mut self.stderr
+                };
+                // The supervisor already caps each stream; the host checks again.
+                if (stream.len() + payload.len()) as u64 > self.output_cap {
+                    self.overflow = true;
+                    return false;
+                }
+                stream.extend_from_slice(&payload);
+            }
             b'R' => self.response = Some(payload),
             b'F' => {
                 if payload.len() < 4 {
@@ -488,6 +556,7 @@ impl Frames {
                     return false;
                 };
                 let value = match meta.error.as_deref() {
+                    None if (payload.len() - 4 - n) as u64 > self.file_cap => Err(ReadBackError::TooLarge),
                     None => Ok(payload[4 + n..].to_vec()),
                     Some(code) => Err(ReadBackError::from_code(code).unwrap_or(ReadBackError::Unreadable)),
                 };
@@ -605,6 +674,13 @@ async fn remove(docker: &Docker, id: &str) {
     if let Err(e) = docker.remove_container(id, Some(options)).await {
         tracing::warn!(container.id = %short(id), error = %e, "could not remove a sandbox container");
     }
+}
+
+/// CPUs the daemon can give (it refuses more): this machine's, when the daemon is local.
+fn host_cpus() -> f64 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as f64)
+        .unwrap_or(1.0)
 }
 
 fn short(id: &str) -> &str {

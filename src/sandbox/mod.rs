@@ -114,6 +114,13 @@ impl Sandboxes {
         }
     }
 
+    /// Removes this instance's containers (if the container backend was started).
+    pub async fn shutdown(&self) {
+        if let Some(c) = self.container.get() {
+            c.close().await;
+        }
+    }
+
     /// Runs one request on its backend. Never fails: a backend that cannot start is a grader error.
     pub async fn run(&self, request: &RunRequest) -> RunOutcome {
         match &request.target {
