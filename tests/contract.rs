@@ -12,7 +12,7 @@ assignment: {id: contract, title: Contract, classroom_prefix: contract}
 sandbox:
   SANDBOX
   env: {COURSE: phys398}
-  limits: {wall_time: 6s, cpu_time: 2s, memory: 256MiB, output: 4KiB, scratch: 1MiB}
+  limits: {wall_time: 10s, cpu_time: 2s, memory: 256MiB, output: 4KiB, scratch: 1MiB}
 tests:
   - name: standard input and environment
     kind: output
