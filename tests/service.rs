@@ -539,3 +539,34 @@ fn the_rerun_button_grades_the_commit_again_under_a_new_check_run() {
     assert_eq!(ids, vec!["1", "1.2", "1.3"]);
     assert_eq!(f.comments.len(), 1, "still one comment, edited in place");
 }
+
+/// A push to a repository of a container-backend assignment goes the same way: the service
+/// connects to Docker at start-up and grades the commit in containers.
+#[test]
+fn a_push_to_a_container_assignment_is_graded_in_containers() {
+    if shared().is_none() || !docker_ready() {
+        return;
+    }
+    let e = env();
+    let specs = e.dir.path().join("specs/z-fit");
+    copy_dir(&example("z-fit"), &specs);
+    std::fs::remove_dir_all(specs.join("submissions")).unwrap();
+    let svc = e.start();
+    let mut body: Value = serde_json::from_slice(&e.push_payload(SHA1, "full")).unwrap();
+    let repo = "z-fit-alice-smith";
+    body["repository"]["name"] = json!(repo);
+    body["repository"]["full_name"] = json!(format!("{ORG}/{repo}"));
+    let tar = fake::tarball_of(&submission("z-fit", "full"), SHA1, ORG, repo);
+    e.fake.lock().unwrap().tarballs.insert(SHA1.to_string(), tar);
+    let (status, text) = e.signed(&svc, "push", "d-fit", &serde_json::to_vec(&body).unwrap());
+    assert_eq!(status, 202, "{text}");
+    e.wait_for("the check run", WAIT, |f| {
+        f.check_runs.len() == 1 && f.comments.len() == 1
+    });
+    let f = e.fake.lock().unwrap();
+    assert_eq!(f.check_runs[0]["name"], "autograder / z-fit");
+    assert_eq!(f.check_runs[0]["conclusion"], "success", "{}", f.check_runs[0]);
+    let comment = f.comments[0]["body"].as_str().unwrap();
+    assert!(comment.starts_with("<!-- autograder:z-fit -->"), "{comment}");
+    assert!(!comment.contains("error"), "{comment}");
+}
