@@ -7,6 +7,44 @@ mod common;
 use common::*;
 use std::process::Command;
 
+/// A one-test container assignment running `script` (with `body`) and expecting `expect`, with
+/// `sandbox_extra` lines added to its sandbox section; returns (spec folder, submission folder).
+fn one_test(
+    image: &str,
+    sandbox_extra: &str,
+    script: &str,
+    body: &str,
+    expect: &str,
+) -> (tempfile::TempDir, tempfile::TempDir) {
+    let spec = tempfile::tempdir().unwrap();
+    let text = format!(
+        "version: 1\nassignment: {{id: c, title: C, classroom_prefix: c}}\nsandbox:\n  backend: container\n  image: {image}\n{sandbox_extra}tests:\n  - name: only\n    kind: output\n    points: 1\n    run: {{script: {script}}}\n    expect: {{exact: {expect}}}\n"
+    );
+    write_files(spec.path(), &[("spec.yaml", &text)]);
+    let sub = tempfile::tempdir().unwrap();
+    write_files(sub.path(), &[(script, body)]);
+    (spec, sub)
+}
+
+/// How many sandbox containers (in any state) the grader process `pid` owns.
+fn containers_of(pid: u32) -> usize {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=autograder.owner",
+            "--format",
+            "{{.Label \"autograder.owner\"}}",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|o| o.contains(&format!(":{pid}:")))
+        .count()
+}
+
 #[test]
 fn z_fit_example_grades_full_partial_wrong_and_broken_submissions() {
     if !docker_ready() {
@@ -227,22 +265,7 @@ fn attacks_are_contained_in_containers() {
         "{markdown}"
     );
     assert!(elapsed.as_secs() < 60, "{elapsed:?}");
-    let owners = Command::new("docker")
-        .args([
-            "ps",
-            "-a",
-            "--filter",
-            "label=autograder.owner",
-            "--format",
-            "{{.Label \"autograder.owner\"}}",
-        ])
-        .output()
-        .unwrap();
-    let owners = String::from_utf8_lossy(&owners.stdout);
-    assert!(
-        !owners.lines().any(|o| o.contains(&format!(":{pid}:"))),
-        "containers of the finished grade remain: {owners}"
-    );
+    assert_eq!(containers_of(pid), 0, "containers of the finished grade remain");
 }
 
 #[test]
@@ -286,18 +309,7 @@ fn containers_of_gone_owners_are_removed_and_live_ones_kept() {
     let elsewhere = create("another-host:1:1", &far);
     let expired = create(&format!("{host}:{me}:{start}"), "1");
 
-    let spec = tempfile::tempdir().unwrap();
-    write_files(
-        spec.path(),
-        &[(
-            "spec.yaml",
-            &format!(
-                "version: 1\nassignment: {{id: c, title: C, classroom_prefix: c}}\nsandbox:\n  backend: container\n  image: {COURSE_IMAGE}\ntests:\n  - name: hello\n    kind: output\n    points: 1\n    run: {{script: hello.py}}\n    expect: {{exact: hello}}\n"
-            ),
-        )],
-    );
-    let sub = tempfile::tempdir().unwrap();
-    write_files(sub.path(), &[("hello.py", "print('hello')\n")]);
+    let (spec, sub) = one_test(COURSE_IMAGE, "", "hello.py", "print('hello')\n", "hello");
     let g = grade(spec.path(), sub.path(), &[]);
     assert_eq!(g.code, 0, "{}\n{}", g.markdown, g.stderr);
 
@@ -325,16 +337,13 @@ fn a_missing_image_is_a_grader_error_that_says_what_to_do() {
     if !docker_ready() {
         return;
     }
-    let spec = tempfile::tempdir().unwrap();
-    write_files(
-        spec.path(),
-        &[(
-            "spec.yaml",
-            "version: 1\nassignment: {id: c, title: C, classroom_prefix: c}\nsandbox:\n  backend: container\n  image: autograder-no-such-image:0\ntests:\n  - name: hello\n    kind: output\n    points: 1\n    run: {script: hello.py}\n    expect: {exact: hello}\n",
-        )],
+    let (spec, sub) = one_test(
+        "autograder-no-such-image:0",
+        "",
+        "hello.py",
+        "print('hello')\n",
+        "hello",
     );
-    let sub = tempfile::tempdir().unwrap();
-    write_files(sub.path(), &[("hello.py", "print('hello')\n")]);
     let g = grade(spec.path(), sub.path(), &[]);
     assert_eq!(g.code, 3, "{}\n{}", g.markdown, g.stderr);
     assert!(
@@ -482,18 +491,14 @@ fn sigterm_during_grading_removes_the_runs_containers() {
     if !docker_ready() {
         return;
     }
-    let spec = tempfile::tempdir().unwrap();
-    write_files(
-        spec.path(),
-        &[(
-            "spec.yaml",
-            &format!(
-                "version: 1\nassignment: {{id: c, title: C, classroom_prefix: c}}\nsandbox:\n  backend: container\n  image: {COURSE_IMAGE}\n  limits: {{wall_time: 60s, cpu_time: 60s}}\ntests:\n  - name: sleeps\n    kind: output\n    points: 1\n    run: {{script: sleep.py}}\n    expect: {{exact: done}}\n"
-            ),
-        )],
+    let limits = "  limits: {wall_time: 60s, cpu_time: 60s}\n";
+    let (spec, sub) = one_test(
+        COURSE_IMAGE,
+        limits,
+        "sleep.py",
+        "import time\ntime.sleep(60)\n",
+        "done",
     );
-    let sub = tempfile::tempdir().unwrap();
-    write_files(sub.path(), &[("sleep.py", "import time\ntime.sleep(60)\n")]);
     let mut child = autograder()
         .arg("grade")
         .arg(spec.path())
@@ -503,23 +508,7 @@ fn sigterm_during_grading_removes_the_runs_containers() {
         .spawn()
         .unwrap();
     let pid = child.id();
-    let mine = || -> usize {
-        let out = Command::new("docker")
-            .args([
-                "ps",
-                "-a",
-                "--filter",
-                "label=autograder.owner",
-                "--format",
-                "{{.Label \"autograder.owner\"}}",
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|o| o.contains(&format!(":{pid}:")))
-            .count()
-    };
+    let mine = || containers_of(pid);
     // Wait until its container runs, then stop the grader.
     let started = std::time::Instant::now();
     while mine() == 0 && started.elapsed().as_secs() < 30 {
