@@ -67,10 +67,12 @@ impl Assignment {
         let (dir, spec_path) = if path.is_dir() {
             (path.to_path_buf(), path.join(SPEC_FILE))
         } else {
-            (
-                path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-                path.to_path_buf(),
-            )
+            // `spec.yaml` has the parent "", which would be a prefix of every path.
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            (parent.to_path_buf(), path.to_path_buf())
         };
         let shown = spec_path.display().to_string();
         let text = std::fs::read_to_string(&spec_path).map_err(|e| {

@@ -96,6 +96,7 @@ enum Format {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AUTOGRADER_LOG").unwrap_or_else(|_| "warn".into()),
         )
@@ -165,12 +166,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether the container image is on the local daemon (`None`: no daemon answers).
+fn image_problem(image: &str) -> Option<Result<(), String>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    rt.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            autograder::sandbox::container::image_problem(image),
+        )
+        .await
+        .ok()
+        .flatten()
+    })
+}
+
 fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut bad = false;
     let mut targets = Vec::new();
     for path in paths {
         match Assignment::load(path) {
             Ok(a) => {
+                if let autograder::sandbox::Target::Container { image, .. } = grading::target(&a) {
+                    match image_problem(&image) {
+                        Some(Err(why)) => {
+                            bad = true;
+                            eprintln!("{}: `sandbox.image`: {why}", a.spec_path.display());
+                            continue;
+                        }
+                        Some(Ok(())) => {}
+                        None => eprintln!(
+                            "{}: note: no Docker daemon answers here, so the image `{image}` was not checked",
+                            a.spec_path.display()
+                        ),
+                    }
+                }
                 let info = &a.parsed.spec.assignment;
                 targets.push(autograder::server::events::Target {
                     id: info.id.clone(),

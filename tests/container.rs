@@ -333,7 +333,7 @@ fn containers_of_gone_owners_are_removed_and_live_ones_kept() {
 }
 
 #[test]
-fn a_missing_image_is_a_grader_error_that_says_what_to_do() {
+fn a_missing_image_is_caught_by_validate_and_before_grading() {
     if !docker_ready() {
         return;
     }
@@ -344,14 +344,27 @@ fn a_missing_image_is_a_grader_error_that_says_what_to_do() {
         "print('hello')\n",
         "hello",
     );
-    let g = grade(spec.path(), sub.path(), &[]);
-    assert_eq!(g.code, 3, "{}\n{}", g.markdown, g.stderr);
+    let out = autograder().arg("validate").arg(spec.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        g.stderr.contains("autograder-no-such-image:0") && g.stderr.contains("build it"),
-        "{}",
-        g.stderr
+        err.contains("sandbox.image") && err.contains("autograder-no-such-image:0") && err.contains("build it"),
+        "{err}"
     );
-    assert!(g.markdown.contains("not your fault"), "{}", g.markdown);
+    // Grading stops before any test runs, rather than reporting every test as a grader error.
+    let out = autograder()
+        .arg("grade")
+        .arg(spec.path())
+        .arg(sub.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("autograder-no-such-image:0") && err.contains("build it"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }
 
 /// Findings of a hostile review of the container backend, each now contained: student code runs

@@ -103,7 +103,7 @@ fn container_backend_without_image_and_bad_due_date_are_explained() {
 
 #[test]
 fn container_mounts_and_limits_are_checked() {
-    let spec = "version: 1\nassignment:\n  id: demo\n  title: Demo\n  classroom_prefix: demo\nsandbox:\n  backend: container\n  image: course:1\n  limits: {cpus: 0, processes: 2}\n  mounts:\n    - {source: private, target: /data}\n    - {source: public, target: /scratch/data}\n    - {source: /nonexistent-course-data, target: /data2}\n    - {source: public, target: ../x}\ntests:\n  - name: t\n    kind: output\n    points: 1\n    run: {script: a.py}\n    expect: {exact: hi}\n";
+    let spec = "version: 1\nassignment:\n  id: demo\n  title: Demo\n  classroom_prefix: demo\nsandbox:\n  backend: container\n  image: course:1\n  limits: {cpus: 0, processes: 2}\n  mounts:\n    - {source: private, target: /data}\n    - {source: public, target: /scratch/data}\n    - {source: /nonexistent-course-data, target: /data2}\n    - {source: public, target: ../x}\n    - {source: public, target: /usr/share/data}\ntests:\n  - name: t\n    kind: output\n    points: 1\n    run: {script: a.py}\n    expect: {exact: hi}\n";
     let dir = assignment(spec, &[("private/x.csv", "a\n1\n"), ("public/y.csv", "a\n1\n")]);
     let (code, err) = validate(dir.path());
     assert_eq!(code, 2);
@@ -114,6 +114,7 @@ fn container_mounts_and_limits_are_checked() {
         ("12:", "the run's own folders"),
         ("13:", "does not exist"),
         ("14:", "absolute, plain path"),
+        ("15:", "part of the image's system"),
     ] {
         assert!(
             err.lines()
@@ -195,4 +196,23 @@ fn text_and_private_folder_problems_are_reported_together() {
     assert_eq!(code, 2);
     assert!(err.contains("points must be a number of at least 0"), "{err}");
     assert!(err.contains("private/missing.json` does not exist"), "{err}");
+}
+
+#[test]
+fn a_spec_given_by_its_bare_file_name_resolves_against_the_current_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let spec = format!(
+        "version: 1\nassignment: {{id: demo, title: Demo, classroom_prefix: demo}}\nsandbox:\n  backend: container\n  image: course:1\n  mounts: [{{source: {}, target: /data}}]\ntests:\n  - name: t\n    kind: output\n    points: 1\n    run: {{script: a.py}}\n    expect: {{exact: hi}}\n",
+        data.path().display()
+    );
+    let dir = assignment(&spec, &[]);
+    let out = autograder()
+        .args(["validate", "spec.yaml"])
+        .current_dir(dir.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("image `course:1` was not checked"), "{err}");
 }

@@ -62,13 +62,7 @@ impl ContainerSandbox {
     /// Connects to the local daemon (`DOCKER_HOST`, or the default socket), settles on an API
     /// version both sides speak, and removes containers left behind by instances that are gone.
     pub async fn connect() -> Result<ContainerSandbox> {
-        let hint = "start it (as root: `dockerd &`, or `systemctl start docker`) or point DOCKER_HOST at it";
-        let docker = Docker::connect_with_local_defaults()
-            .map_err(|e| anyhow!("the container backend cannot reach Docker ({e}); {hint}"))?;
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| anyhow!("the container backend cannot reach Docker ({e}); {hint}"))?;
+        let docker = client().await?;
         tracing::info!(docker.api = %docker.client_version(), "container backend connected");
         let sandbox = ContainerSandbox {
             docker,
@@ -77,6 +71,11 @@ impl ContainerSandbox {
         };
         sandbox.remove_stale().await;
         Ok(sandbox)
+    }
+
+    /// Fails with a message for the instructor when `image` is not on the daemon.
+    pub async fn check_image(&self, image: &str) -> Result<()> {
+        check_image(&self.docker, image).await
     }
 
     /// This instance's owner label: host, process id and process start time.
@@ -345,6 +344,35 @@ impl ContainerSandbox {
         }
         outcome
     }
+}
+
+/// A client of the local daemon (`DOCKER_HOST`, or the default socket) at an API version both
+/// sides speak.
+async fn client() -> Result<Docker> {
+    let hint = "start it (as root: `dockerd &`, or `systemctl start docker`) or point DOCKER_HOST at it";
+    let docker = Docker::connect_with_local_defaults()
+        .map_err(|e| anyhow!("the container backend cannot reach Docker ({e}); {hint}"))?;
+    docker
+        .negotiate_version()
+        .await
+        .map_err(|e| anyhow!("the container backend cannot reach Docker ({e}); {hint}"))
+}
+
+async fn check_image(docker: &Docker, image: &str) -> Result<()> {
+    match docker.inspect_image(image).await {
+        Ok(_) => Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Err(anyhow!(
+            "the course image `{image}` is not on this machine; build it (sandbox/container/README.md) or fix `sandbox.image`"
+        )),
+        Err(e) => Err(anyhow!("checking the course image `{image}`: {e}")),
+    }
+}
+
+/// For `validate`: whether `image` is on the local daemon, or `None` when no daemon answers.
+/// Touches nothing (no clean-up).
+pub async fn image_problem(image: &str) -> Option<Result<(), String>> {
+    let docker = client().await.ok()?;
+    Some(check_image(&docker, image).await.map_err(|e| e.to_string()))
 }
 
 /// The job sent on stdin, and the sizes the container's folders need.

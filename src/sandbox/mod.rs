@@ -110,7 +110,7 @@ impl Sandboxes {
     pub async fn prepare(&self, target: &Target) -> anyhow::Result<()> {
         match target {
             Target::Wasm => self.wasm().await.map(drop),
-            Target::Container { .. } => self.container().await.map(drop),
+            Target::Container { image, .. } => self.container().await?.check_image(image).await,
         }
     }
 

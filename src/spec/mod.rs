@@ -724,6 +724,11 @@ fn parse_size(problems: &mut Problems, path: &str, text: &Option<String>, defaul
 
 /// Guest paths the container backend mounts itself; data mounts go elsewhere.
 pub const RESERVED_GUEST_PATHS: [&str; 4] = ["/submission", "/inputs", "/scratch", "/tmp"];
+/// Folders of the image's system a data mount may not cover (Python, the init, /proc...).
+const SYSTEM_GUEST_PATHS: [&str; 14] = [
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",
+    "/var",
+];
 
 fn check_backend(s: &SandboxSpec, p: &mut Problems) {
     match s.backend {
@@ -794,6 +799,14 @@ fn check_backend(s: &SandboxSpec, p: &mut Problems) {
                     p.push(
                         format!("{at}.target"),
                         "/submission, /inputs, /scratch and /tmp are the run's own folders; mount data elsewhere, e.g. /data",
+                    );
+                } else if SYSTEM_GUEST_PATHS
+                    .iter()
+                    .any(|r| t == *r || t.starts_with(&format!("{r}/")))
+                {
+                    p.push(
+                        format!("{at}.target"),
+                        format!("`{t}` is part of the image's system; mount data elsewhere, e.g. /data"),
                     );
                 } else if !targets.insert(t.to_string()) {
                     p.push(format!("{at}.target"), "another mount already uses this target");
