@@ -408,6 +408,11 @@ tests:
     points: 1
     run: {script: shm.py}
     expect: {exact: done}
+  - name: holds its own exit with a tracer
+    kind: output
+    points: 1
+    run: {script: zombie.py}
+    expect: {exact: done}
   - name: reads a big stdin
     kind: output
     points: 1
@@ -441,6 +446,10 @@ const REVIEW_FILES: &[(&str, &str)] = &[
     (
         "shm.py",
         "chunk = b'x' * (1 << 20)\nwith open('/dev/shm/big', 'wb') as f:\n    for _ in range(60):\n        f.write(chunk)\n        f.flush()\nprint('done')\n",
+    ),
+    (
+        "zombie.py",
+        "import ctypes, os, time\nlibc = ctypes.CDLL(None)\nmain = os.getpid()\nr, w = os.pipe()\nif os.fork() == 0:\n    os.setsid()\n    libc.ptrace(0x4206, main, 0, 0)\n    os.write(w, b'x')\n    for _ in range(3):\n        if os.fork() == 0:\n            while True:\n                pass\n    while True:\n        time.sleep(1)\nlibc.prctl(0x59616D61, 0, 0, 0, 0)\nos.read(r, 1)\nos._exit(0)\n",
     ),
     ("count_stdin.py", "import sys\nprint(len(sys.stdin.buffer.read()))\n"),
     (
@@ -490,6 +499,23 @@ fn the_supervisor_and_the_limits_are_out_of_the_students_reach() {
         g.test("spreads CPU over processes")["feedback"]
             .to_string()
             .contains("CPU time")
+    );
+    // A tracer holding the run's exit status (so it is never reaped) does not stop the CPU limit.
+    assert_eq!(status("holds its own exit with a tracer"), "timeout", "{}", g.markdown);
+    assert!(
+        g.test("holds its own exit with a tracer")["feedback"]
+            .to_string()
+            .contains("CPU time"),
+        "{}",
+        g.markdown
+    );
+    assert!(
+        g.test("holds its own exit with a tracer")["duration_ms"]
+            .as_u64()
+            .unwrap()
+            < 20_000,
+        "{}",
+        g.markdown
     );
     assert_eq!(status("fills /dev/shm"), "error", "{}", g.markdown);
     assert!(
