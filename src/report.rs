@@ -230,7 +230,7 @@ pub fn markdown(report: &Report) -> String {
     if report.incomplete {
         md.push_str(
             "> ⚠️ **Grading is incomplete.** The grader failed on some tests (not your fault); they are not counted \
-             and will be graded again.\n\n",
+             until they are graded again.\n\n",
         );
     }
     if report.hidden_max_points > 0.0 {

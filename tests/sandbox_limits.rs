@@ -308,3 +308,27 @@ fn exit_codes_of_runs_with_hidden_inputs_are_not_shown() {
         g.markdown
     );
 }
+
+/// A predictions file without the column the spec names says so, even when the run saw hidden
+/// inputs: the column's name is the spec's, not data.
+#[test]
+fn a_missing_predictions_column_is_named() {
+    let spec = tempfile::tempdir().unwrap();
+    std::fs::write(
+        spec.path().join("spec.yaml"),
+        "version: 1\nassignment: {id: x, title: X, classroom_prefix: x}\ntests:\n  - name: scores\n    kind: metric\n    points: 1\n    visibility: visible\n    run: {script: predict.py}\n    inputs: [private/features.csv]\n    predictions: {file: /scratch/p.csv, format: csv, field: score}\n    truth: {file: private/labels.csv, column: label}\n    metric: roc_auc\n    score: {threshold: {min: 0.5}}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(spec.path().join("private")).unwrap();
+    std::fs::write(spec.path().join("private/features.csv"), "x\n1\n2\n").unwrap();
+    std::fs::write(spec.path().join("private/labels.csv"), "label\n0\n1\n").unwrap();
+    let sub = tempfile::tempdir().unwrap();
+    std::fs::write(
+        sub.path().join("predict.py"),
+        "open('/scratch/p.csv', 'w').write('prob\\n0.1\\n0.9\\n')\n",
+    )
+    .unwrap();
+    let g = grade(spec.path(), sub.path(), &[]);
+    let feedback = g.test("scores")["feedback"].to_string();
+    assert!(feedback.contains("has no column `score`"), "{}", g.markdown);
+}
