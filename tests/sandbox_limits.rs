@@ -310,7 +310,7 @@ fn exit_codes_of_runs_with_hidden_inputs_are_not_shown() {
 }
 
 /// A predictions file without the column the spec names says so, even when the run saw hidden
-/// inputs: the column's name is the spec's, not data.
+/// inputs: the column's name is the spec's, not data. Output of such a run is withheld, visibly.
 #[test]
 fn a_missing_predictions_column_is_named() {
     let spec = tempfile::tempdir().unwrap();
@@ -325,10 +325,13 @@ fn a_missing_predictions_column_is_named() {
     let sub = tempfile::tempdir().unwrap();
     std::fs::write(
         sub.path().join("predict.py"),
-        "open('/scratch/p.csv', 'w').write('prob\\n0.1\\n0.9\\n')\n",
+        "print('secret row:', open('/inputs/features.csv').read())\nopen('/scratch/p.csv', 'w').write('prob\\n0.1\\n0.9\\n')\n",
     )
     .unwrap();
     let g = grade(spec.path(), sub.path(), &[]);
     let feedback = g.test("scores")["feedback"].to_string();
     assert!(feedback.contains("has no column `score`"), "{}", g.markdown);
+    // What it printed could hold the hidden input: it is withheld, and the report says so.
+    assert!(feedback.contains("output is not shown"), "{}", g.markdown);
+    assert!(!g.markdown.contains("secret row"), "{}", g.markdown);
 }

@@ -39,6 +39,10 @@ pub fn score(test: &TestSpec, data: &TestData, run: &RunOutcome, limits: &Limits
     };
     if !result.hidden_inputs {
         result.output = student_output(run);
+    } else if student_output(run).is_some() && !matches!(test, TestSpec::InProcess(_)) {
+        result
+            .feedback
+            .push("your program's output is not shown: this test uses hidden inputs".into());
     }
     match &run.status {
         RunStatus::Completed => {}
