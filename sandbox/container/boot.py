@@ -101,7 +101,8 @@ def unpack():
     for root, dirs, files in os.walk("/submission"):
         for name in dirs + files:
             os.lchown(os.path.join(root, name), STUDENT, STUDENT)
-    os.chown("/submission", STUDENT, STUDENT)
+    for folder in ("/submission", "/scratch", "/tmp"):
+        os.chown(folder, STUDENT, STUDENT)
     for root, dirs, files in os.walk("/inputs"):
         for name in files:
             os.chmod(os.path.join(root, name), 0o444)

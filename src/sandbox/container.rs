@@ -54,6 +54,8 @@ const TMPFS_SLACK: u64 = 1 << 20;
 pub struct ContainerSandbox {
     docker: Docker,
     owner: String,
+    /// Podman's Docker-compatible API refuses the tmpfs `nr_inodes` option.
+    podman: bool,
     /// Set by `close`: no new container starts.
     closing: std::sync::atomic::AtomicBool,
 }
@@ -63,10 +65,17 @@ impl ContainerSandbox {
     /// version both sides speak, and removes containers left behind by instances that are gone.
     pub async fn connect() -> Result<ContainerSandbox> {
         let docker = client().await?;
-        tracing::info!(docker.api = %docker.client_version(), "container backend connected");
+        let podman = docker.version().await.is_ok_and(|v| {
+            v.components
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.name.to_ascii_lowercase().contains("podman"))
+        });
+        tracing::info!(docker.api = %docker.client_version(), podman, "container backend connected");
         let sandbox = ContainerSandbox {
             docker,
             owner: owner_id(),
+            podman,
             closing: std::sync::atomic::AtomicBool::new(false),
         };
         sandbox.remove_stale().await;
@@ -173,25 +182,32 @@ impl ContainerSandbox {
         job: &Job,
     ) -> ContainerCreateBody {
         let limits = &request.limits;
-        // The supervisor (uid 0) unpacks into /submission and /inputs, then gives /submission to
-        // the sandbox user; /scratch and /tmp are the sandbox user's from the start. Mode 0755
-        // lets the supervisor, which has no DAC override, read results back.
-        let tmpfs = |owner: u32, size: u64, inodes: u64| {
-            format!("rw,nosuid,nodev,noexec,size={size},nr_inodes={inodes},uid={owner},gid={owner},mode=0755")
+        // The supervisor (uid 0) unpacks into /submission and /inputs, then gives /submission,
+        // /scratch and /tmp to the sandbox user. Mode 0755 lets the supervisor, which has no DAC
+        // override, read results back.
+        let tmpfs = |size: u64, inodes: u64| {
+            // Without an inode cap (Podman refuses the option), empty files are still bounded:
+            // the supervisor counts each against the scratch quota.
+            let inodes = if self.podman {
+                String::new()
+            } else {
+                format!("nr_inodes={inodes},")
+            };
+            format!("rw,nosuid,nodev,noexec,size={size},{inodes}mode=0755")
         };
         let writable = limits.scratch + TMPFS_SLACK;
         let files = job.submission_bytes + job.submission_entries * PAGE;
         let tmpfs = HashMap::from([
             (
                 "/submission".to_string(),
-                tmpfs(0, files + writable, job.submission_entries + 8192),
+                tmpfs(files + writable, job.submission_entries + 8192),
             ),
             (
                 "/inputs".to_string(),
-                tmpfs(0, job.input_bytes + job.input_entries * PAGE + TMPFS_SLACK, 1024),
+                tmpfs(job.input_bytes + job.input_entries * PAGE + TMPFS_SLACK, 1024),
             ),
-            ("/scratch".to_string(), tmpfs(65534, writable, 8192)),
-            ("/tmp".to_string(), tmpfs(65534, writable, 8192)),
+            ("/scratch".to_string(), tmpfs(writable, 8192)),
+            ("/tmp".to_string(), tmpfs(writable, 8192)),
         ]);
         // tmpfs pages count against the container's memory: the files come on top of the limit.
         let memory = (limits.memory + files + job.input_bytes + job.input_entries * PAGE) as i64;
@@ -226,6 +242,7 @@ impl ContainerSandbox {
             soft: Some(value),
             hard: Some(value),
         };
+        let ulimits = vec![ulimit("core", 0), ulimit("nofile", NOFILE), ulimit("msgqueue", 0)];
         ContainerCreateBody {
             image: Some(image.to_string()),
             entrypoint: Some(vec!["python3".into(), "-I".into(), "-c".into(), BOOT.into()]),
@@ -253,7 +270,7 @@ impl ContainerSandbox {
                 memory: Some(memory),
                 memory_swap: Some(memory),
                 nano_cpus: Some((limits.cpus.min(host_cpus()) * 1e9) as i64),
-                ulimits: Some(vec![ulimit("core", 0), ulimit("nofile", NOFILE), ulimit("msgqueue", 0)]),
+                ulimits: Some(ulimits),
                 ipc_mode: Some("private".into()),
                 // /dev/shm is writable: as small as scratch, and the supervisor counts it.
                 shm_size: Some(writable as i64),
