@@ -335,3 +335,33 @@ fn a_missing_predictions_column_is_named() {
     assert!(feedback.contains("output is not shown"), "{}", g.markdown);
     assert!(!g.markdown.contains("secret row"), "{}", g.markdown);
 }
+
+/// Tests that run the same program the same way share one run: they judge one output (here a
+/// random token, which two runs would not repeat), and a different argument gets its own run.
+#[test]
+fn tests_of_the_same_run_share_it() {
+    let spec = tempfile::tempdir().unwrap();
+    let test = |name: &str, arg: &str| {
+        format!(
+            "  - name: {name}\n    kind: output\n    points: 1\n    run: {{script: token.py, args: [{arg}]}}\n    expect: {{contains: token}}\n"
+        )
+    };
+    let text = format!(
+        "version: 1\nassignment: {{id: x, title: X, classroom_prefix: x}}\ntests:\n{}{}{}",
+        test("first", "a"),
+        test("second", "a"),
+        test("other argument", "b")
+    );
+    std::fs::write(spec.path().join("spec.yaml"), text).unwrap();
+    let sub = tempfile::tempdir().unwrap();
+    std::fs::write(
+        sub.path().join("token.py"),
+        "import os\nprint('token', os.urandom(8).hex())\n",
+    )
+    .unwrap();
+    let g = grade(spec.path(), sub.path(), &[]);
+    let output = |name: &str| g.test(name)["output"].as_str().unwrap().to_string();
+    assert!(output("first").starts_with("token "), "{}", g.markdown);
+    assert_eq!(output("first"), output("second"));
+    assert_ne!(output("first"), output("other argument"));
+}

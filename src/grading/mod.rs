@@ -112,6 +112,17 @@ fn grade_result(assignment: &Assignment, tests: Vec<TestResult>) -> GradeResult 
     }
 }
 
+/// Whether two requests run the same program with the same everything (what they read back
+/// aside), so that one run serves both.
+fn same_run(a: &RunRequest, b: &RunRequest) -> bool {
+    format!("{:?}", a.call) == format!("{:?}", b.call)
+        && a.inputs == b.inputs
+        && a.stdin == b.stdin
+        && a.env == b.env
+        && a.limits == b.limits
+        && a.target == b.target
+}
+
 /// The backend an assignment's runs go to.
 pub fn target(assignment: &Assignment) -> Target {
     let sandbox = &assignment.parsed.spec.sandbox;
@@ -191,8 +202,32 @@ pub async fn grade(
     if let Err(why) = crate::sandbox::workdir::check_submission(submission) {
         return reject_all(&assignment, &why);
     }
+    // Tests that run the same program the same way (same call, inputs, stdin and environment;
+    // typically several metrics of one output) share one run: each container run costs a few
+    // hundred milliseconds, and the tests then judge one and the same output.
+    let mut requests: Vec<RunRequest> = Vec::new();
+    let mut run_of_test = Vec::new();
     for index in 0..assignment.parsed.spec.tests.len() {
         let req = request(&assignment, index, submission, job);
+        let shared = matches!(req.call, Call::Program { .. } | Call::WasmProgram { .. })
+            .then(|| requests.iter().position(|r| same_run(r, &req)))
+            .flatten();
+        match shared {
+            Some(i) => {
+                for path in req.collect {
+                    if !requests[i].collect.contains(&path) {
+                        requests[i].collect.push(path);
+                    }
+                }
+                run_of_test.push(i);
+            }
+            None => {
+                run_of_test.push(requests.len());
+                requests.push(req);
+            }
+        }
+    }
+    for req in requests {
         let sandbox = sandbox.clone();
         let limit = limit.clone();
         handles.push(tokio::spawn(async move {
@@ -200,14 +235,17 @@ pub async fn grade(
             sandbox.run(&req).await
         }));
     }
-    let mut tests = Vec::new();
-    for (index, handle) in handles.into_iter().enumerate() {
-        let run = match handle.await {
+    let mut runs = Vec::new();
+    for handle in handles {
+        runs.push(match handle.await {
             Ok(run) => run,
             Err(e) => RunOutcome::grader_error(format!("the run task failed: {e}")),
-        };
+        });
+    }
+    let mut tests = Vec::new();
+    for (index, run) in run_of_test.into_iter().enumerate() {
         let test = &assignment.parsed.spec.tests[index];
-        let result = score::score(test, &assignment.data[index], &run, &assignment.parsed.limits);
+        let result = score::score(test, &assignment.data[index], &runs[run], &assignment.parsed.limits);
         if let Some(why) = &result.grader_error {
             tracing::error!(test.name = %result.name, error = %why, "grader error");
         }
