@@ -202,7 +202,9 @@ def read_back(path, cap):
     else:
         return "outside", b""
     parts = [p for p in rest.split("/") if p != ""]
-    if not parts or any(p in (".", "..") for p in parts):
+    if not parts:
+        return "not_file", b""  # the folder itself
+    if any(p in (".", "..") for p in parts):
         return "not_plain", b""
     current = base
     for part in parts:

@@ -378,9 +378,9 @@ async fn client() -> Result<Docker> {
 async fn check_image(docker: &Docker, image: &str) -> Result<()> {
     match docker.inspect_image(image).await {
         Ok(_) => Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Err(anyhow!(
-            "the course image `{image}` is not on this machine; build it (sandbox/container/README.md) or fix `sandbox.image`"
-        )),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+            Err(anyhow!(missing_image(image)))
+        }
         Err(e) => Err(anyhow!("checking the course image `{image}`: {e}")),
     }
 }
@@ -680,11 +680,15 @@ fn create_options() -> bollard::query_parameters::CreateContainerOptions {
         .build()
 }
 
+fn missing_image(image: &str) -> String {
+    format!(
+        "the course image `{image}` is not on this machine; build it (sandbox/container/README.md) or fix `sandbox.image`"
+    )
+}
+
 fn create_error(image: &str, e: &bollard::errors::Error) -> String {
     match e {
-        bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => format!(
-            "the course image `{image}` is not on this machine; build it (sandbox/container/README.md) or fix `sandbox.image`"
-        ),
+        bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => missing_image(image),
         e => format!("creating the sandbox container from `{image}`: {e}"),
     }
 }
