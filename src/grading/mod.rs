@@ -112,15 +112,11 @@ fn grade_result(assignment: &Assignment, tests: Vec<TestResult>) -> GradeResult 
     }
 }
 
-/// Whether two requests run the same program with the same everything (what they read back
-/// aside), so that one run serves both.
+/// Whether two requests of one assignment run the same program the same way (what they read
+/// back aside), so that one run serves both. Environment, limits and backend are the
+/// assignment's, the same for every test.
 fn same_run(a: &RunRequest, b: &RunRequest) -> bool {
-    format!("{:?}", a.call) == format!("{:?}", b.call)
-        && a.inputs == b.inputs
-        && a.stdin == b.stdin
-        && a.env == b.env
-        && a.limits == b.limits
-        && a.target == b.target
+    a.call == b.call && a.inputs == b.inputs && a.stdin == b.stdin
 }
 
 /// The backend an assignment's runs go to.

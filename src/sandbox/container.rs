@@ -20,8 +20,6 @@ use tokio::io::AsyncWriteExt;
 
 /// The run's supervisor, started as `python3 -I -c BOOT` (see the file for the protocol).
 const BOOT: &str = include_str!("../../sandbox/container/boot.py");
-/// The harness both backends share.
-const HARNESS: &str = include_str!("../../sandbox/python/harness/grader_harness.py");
 
 /// Labels on every container this grader starts.
 pub const LABEL_OWNER: &str = "autograder.owner";
@@ -85,11 +83,6 @@ impl ContainerSandbox {
     /// Fails with a message for the instructor when `image` is not on the daemon.
     pub async fn check_image(&self, image: &str) -> Result<()> {
         check_image(&self.docker, image).await
-    }
-
-    /// This instance's owner label: host, process id and process start time.
-    pub fn owner(&self) -> &str {
-        &self.owner
     }
 
     /// Removes containers whose owner is gone (same host, process no longer running) or that
@@ -303,7 +296,7 @@ impl ContainerSandbox {
         if let Err(e) = self.docker.start_container(id, None).await {
             return RunOutcome::grader_error(format!("starting the sandbox container: {e}"));
         }
-        let file_cap = limits.output.max(limits.scratch);
+        let file_cap = limits.file_cap();
         // Everything an honest supervisor can send; more means the stream is not its own.
         let budget = 2 * limits.output + MAX_RESPONSE as u64 + request.collect.len() as u64 * (file_cap + 4096) + 65536;
         let mut frames = Frames::new(budget, limits.output, file_cap);
@@ -403,7 +396,7 @@ struct Job {
 
 async fn build_job(request: &RunRequest, nonce: &str) -> Result<Job> {
     let header = serde_json::json!({
-        "harness": HARNESS,
+        "harness": super::runtime::HARNESS_PY,
         "request": harness_request(&request.call, nonce),
         "collect": request.collect,
         "limits": {
@@ -412,7 +405,7 @@ async fn build_job(request: &RunRequest, nonce: &str) -> Result<Job> {
             "output": request.limits.output,
             "scratch": request.limits.scratch,
             "response": MAX_RESPONSE,
-            "file": request.limits.output.max(request.limits.scratch),
+            "file": request.limits.file_cap(),
         },
     });
     let submission = request.submission.clone();

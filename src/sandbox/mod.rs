@@ -19,7 +19,7 @@ use std::time::Duration;
 pub const MAX_RESPONSE: usize = 4 << 20;
 
 /// What to run inside the sandbox.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Call {
     /// A Python script or module as `__main__`.
     Program {

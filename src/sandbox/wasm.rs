@@ -178,10 +178,9 @@ impl WasmSandbox {
         };
         let mut outcome = self.run_in(&dir, request).await;
         for path in &request.collect {
-            outcome.files.insert(
-                path.clone(),
-                dir.read_output(path, request.limits.output.max(request.limits.scratch)),
-            );
+            outcome
+                .files
+                .insert(path.clone(), dir.read_output(path, request.limits.file_cap()));
         }
         if outcome.status == RunStatus::Completed && dir.written() > request.limits.scratch {
             outcome.status = RunStatus::ScratchLimit;

@@ -305,14 +305,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let sandbox = Arc::new(crate::sandbox::Sandboxes::new(work));
     // Start the backends the current specs use now, so that a missing runtime or Docker daemon
     // stops the service at once instead of failing every job.
+    // Every course image a spec names is checked.
     let mut backends = vec![crate::sandbox::Target::Wasm];
     for t in catalog.targets() {
         if let Ok(a) = catalog.at_version(&t.version) {
             let target = crate::grading::target(&a);
-            if !backends
-                .iter()
-                .any(|b| std::mem::discriminant(b) == std::mem::discriminant(&target))
-            {
+            if !backends.contains(&target) {
                 backends.push(target);
             }
         }

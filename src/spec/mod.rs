@@ -173,6 +173,13 @@ pub struct Limits {
     pub processes: u32,
 }
 
+impl Limits {
+    /// The largest file a run may have read back: its output or its scratch limit.
+    pub fn file_cap(&self) -> u64 {
+        self.output.max(self.scratch)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
