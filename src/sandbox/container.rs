@@ -3,7 +3,7 @@
 //! stdin/stdout (the root file system is read-only and the run's folders are size-capped tmpfs),
 //! read with byte caps; every container carries its job and owner labels and is always removed.
 
-use super::workdir::{MAX_SUBMISSION_DEPTH, ReadBackError};
+use super::workdir::{ReadBackError, walk_tree};
 use super::{Call, HarnessResponse, MAX_RESPONSE, RunOutcome, RunRequest, RunStatus, harness_request, nonce};
 use anyhow::{Context, Result, anyhow};
 use bollard::Docker;
@@ -413,14 +413,13 @@ async fn build_job(request: &RunRequest, nonce: &str) -> Result<Job> {
     let stdin = request.stdin.clone();
     tokio::task::spawn_blocking(move || {
         let mut tar = tar::Builder::new(Vec::new());
-        let mut sizes = (0u64, 0u64);
-        add_tree(&mut tar, &submission, "submission", 0, &mut sizes)
-            .with_context(|| format!("packing {}", submission.display()))?;
+        let (submission_bytes, submission_entries) =
+            add_tree(&mut tar, &submission).with_context(|| format!("packing {}", submission.display()))?;
         let mut input_bytes = 0;
         for (name, host) in &inputs {
             let data = std::fs::read(host).with_context(|| format!("reading input {}", host.display()))?;
             input_bytes += data.len() as u64;
-            add_file(&mut tar, &format!("inputs/{name}"), &data)?;
+            add_file(&mut tar, &Path::new("inputs").join(name), &data)?;
         }
         let tar = tar.into_inner()?;
         let header = serde_json::to_vec(&header)?;
@@ -432,8 +431,8 @@ async fn build_job(request: &RunRequest, nonce: &str) -> Result<Job> {
         }
         Ok(Job {
             bytes,
-            submission_bytes: sizes.0,
-            submission_entries: sizes.1,
+            submission_bytes,
+            submission_entries,
             input_bytes,
             input_entries: inputs.len() as u64,
         })
@@ -441,52 +440,35 @@ async fn build_job(request: &RunRequest, nonce: &str) -> Result<Job> {
     .await?
 }
 
-/// Packs regular files and folders, leaving out links, devices and `.git` (as the wasm
-/// backend's copy does).
-fn add_tree(
-    tar: &mut tar::Builder<Vec<u8>>,
-    dir: &Path,
-    name: &str,
-    depth: usize,
-    sizes: &mut (u64, u64),
-) -> Result<()> {
-    if depth > MAX_SUBMISSION_DEPTH {
-        anyhow::bail!("nested more than {MAX_SUBMISSION_DEPTH} folders deep");
-    }
+/// Packs the submission under `submission/` as the wasm backend copies it (`walk_tree`: no
+/// links, devices or `.git`); returns its bytes and entries.
+fn add_tree(tar: &mut tar::Builder<Vec<u8>>, dir: &Path) -> Result<(u64, u64)> {
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(tar::EntryType::Directory);
     header.set_mode(0o755);
     header.set_size(0);
-    tar.append_data(&mut header, format!("{name}/"), std::io::empty())?;
-    sizes.1 += 1;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let file_name = entry.file_name();
-        let Some(file_name) = file_name.to_str() else { continue };
-        if file_name == ".git" {
-            continue;
+    tar.append_data(&mut header.clone(), "submission/", std::io::empty())?;
+    let (mut bytes, mut entries) = (0u64, 1u64);
+    walk_tree(dir, &[".git"], &mut |rel, host, is_dir| {
+        let path = Path::new("submission").join(rel);
+        entries += 1;
+        if is_dir {
+            tar.append_data(&mut header.clone(), &path, std::io::empty())
+        } else {
+            let data = std::fs::read(host)?;
+            bytes += data.len() as u64;
+            add_file(tar, &path, &data)
         }
-        let path = format!("{name}/{file_name}");
-        if kind.is_dir() {
-            add_tree(tar, &entry.path(), &path, depth + 1, sizes)?;
-        } else if kind.is_file() {
-            let data = std::fs::read(entry.path())?;
-            sizes.0 += data.len() as u64;
-            sizes.1 += 1;
-            add_file(tar, &path, &data)?;
-        }
-    }
-    Ok(())
+    })?;
+    Ok((bytes, entries))
 }
 
-fn add_file(tar: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) -> Result<()> {
+fn add_file(tar: &mut tar::Builder<Vec<u8>>, path: &Path, data: &[u8]) -> std::io::Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(tar::EntryType::Regular);
     header.set_mode(0o644);
     header.set_size(data.len() as u64);
-    tar.append_data(&mut header, path, data)?;
-    Ok(())
+    tar.append_data(&mut header, path, data)
 }
 
 /// The supervisor's frames, parsed as they arrive, within a byte budget.

@@ -295,27 +295,53 @@ pub fn check_submission(dir: &Path) -> Result<(), String> {
 /// Copies regular files and folders, leaving out links, devices and entries named in `skip`
 /// (at any depth). Used for per-run submission copies and for spec snapshots.
 pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
-    fn walk(from: &Path, to: &Path, skip: &[&str], depth: usize) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    walk_tree(from, skip, &mut |rel, host, is_dir| {
+        if is_dir {
+            std::fs::create_dir(to.join(rel))
+        } else {
+            std::fs::copy(host, to.join(rel)).map(drop)
+        }
+    })
+}
+
+/// Visits the regular files and folders below `from` (folders before their contents), leaving
+/// out links, devices and entries named in `skip` (at any depth), at most
+/// `MAX_SUBMISSION_DEPTH` deep. `visit` gets the path relative to `from`, the host path and
+/// whether it is a folder. What both backends use to take a submission.
+pub fn walk_tree(
+    from: &Path,
+    skip: &[&str],
+    visit: &mut dyn FnMut(&Path, &Path, bool) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    fn walk(
+        dir: &Path,
+        rel: &Path,
+        skip: &[&str],
+        depth: usize,
+        visit: &mut dyn FnMut(&Path, &Path, bool) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         if depth > MAX_SUBMISSION_DEPTH {
             return Err(std::io::Error::other(format!(
                 "nested more than {MAX_SUBMISSION_DEPTH} folders deep"
             )));
         }
-        std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
+        for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
             let kind = entry.file_type()?;
             let name = entry.file_name();
             if skip.iter().any(|s| name == *s) {
                 continue;
             }
+            let rel = rel.join(&name);
             if kind.is_dir() {
-                walk(&entry.path(), &to.join(&name), skip, depth + 1)?;
+                visit(&rel, &entry.path(), true)?;
+                walk(&entry.path(), &rel, skip, depth + 1, visit)?;
             } else if kind.is_file() {
-                std::fs::copy(entry.path(), to.join(&name))?;
+                visit(&rel, &entry.path(), false)?;
             }
         }
         Ok(())
     }
-    walk(from, to, skip, 0)
+    walk(from, Path::new(""), skip, 0, visit)
 }
